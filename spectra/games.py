@@ -1,0 +1,209 @@
+"""Two-player differentiable games: the vector field v and its Jacobian ∇v.
+
+A :class:`Game` holds two losses over pytrees of parameters, ``loss_phi(phi, theta)`` for
+player φ (the discriminator in a GAN) and ``loss_theta(phi, theta)`` for player θ (the
+generator). Both players *minimise* their own loss. The joint parameters are handled as one flat
+vector ``w = (φ, θ)`` (flattened once, here, with :func:`jax.flatten_util.ravel_pytree`), and
+
+.. math::
+
+    v(w) = \\begin{bmatrix} \\nabla_\\varphi \\mathcal{L}^{(\\varphi)}(\\varphi, \\theta) \\\\
+                            \\nabla_\\theta \\mathcal{L}^{(\\theta)}(\\varphi, \\theta) \\end{bmatrix}
+
+is the game's gradient vector field (lecture eq. 9, Gidel et al. 2019 eq. 2). Its Jacobian ∇v is
+not symmetric in general, so its eigenvalues are complex.
+
+A game is a pytree: its reference point and its ``data`` are leaves, its losses are static. It can
+therefore be passed as an argument to a jitted function, so a new point or a new data batch does not
+recompile. When ``data`` is not ``None`` the losses are called as ``loss(phi, theta, data)``.
+
+Everything here is pure and ``jit``/``vmap``-able; nothing is jitted here (the drivers do that).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+PyTree = Any
+Array = jax.Array
+
+__all__ = [
+    "Game",
+    "vector_field",
+    "jacobian",
+    "jvp",
+    "vjp",
+    "player_hessians",
+    "player_hvp",
+    "stationarity",
+]
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclasses.dataclass(frozen=True)
+class Game:
+    """A two-player game; each player minimises its own loss.
+
+    Args:
+        loss_phi: ``(phi, theta[, data]) -> scalar``, minimised by player φ.
+        loss_theta: ``(phi, theta[, data]) -> scalar``, minimised by player θ.
+        phi: a point of player φ's parameters (a pytree); fixes the structure and dtype, and is
+            the game's reference point (for the zoo, its equilibrium).
+        theta: the same for player θ.
+        data: optional pytree passed to both losses as a third argument (a GAN's evaluation batch).
+        name: a label.
+        zero_sum: whether ``loss_theta == -loss_phi``; decides which equilibrium test applies.
+    """
+
+    loss_phi: Callable[..., Array]
+    loss_theta: Callable[..., Array]
+    phi: PyTree
+    theta: PyTree
+    data: PyTree = None
+    name: str = "game"
+    zero_sum: bool = False
+
+    # -- pytree protocol: points and data are leaves, losses are static -------------------
+    def tree_flatten(self):
+        return (self.phi, self.theta, self.data), (
+            self.loss_phi,
+            self.loss_theta,
+            self.name,
+            self.zero_sum,
+        )
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        loss_phi, loss_theta, name, zero_sum = aux
+        phi, theta, data = children
+        return cls(loss_phi, loss_theta, phi, theta, data, name, zero_sum)
+
+    # -- flattening (done once, at the edge) -----------------------------------------------
+    @property
+    def n_phi(self) -> int:
+        """Number of scalar parameters of player φ."""
+        return int(ravel_pytree(self.phi)[0].size)
+
+    @property
+    def n_theta(self) -> int:
+        """Number of scalar parameters of player θ."""
+        return int(ravel_pytree(self.theta)[0].size)
+
+    @property
+    def n(self) -> int:
+        """Dimension of the joint parameter vector w = (φ, θ)."""
+        return self.n_phi + self.n_theta
+
+    @property
+    def dtype(self):
+        return ravel_pytree(self.phi)[0].dtype
+
+    def point(self) -> Array:
+        """The reference point as one flat vector w = (φ, θ)."""
+        return jnp.concatenate([ravel_pytree(self.phi)[0], ravel_pytree(self.theta)[0]])
+
+    def split(self, w: Array) -> tuple[PyTree, PyTree]:
+        """Flat ``w`` -> ``(phi, theta)`` pytrees shaped like the reference point."""
+        w = jnp.asarray(w)
+        if w.shape != (self.n,):
+            raise ValueError(f"w: expected a flat vector of shape ({self.n},), got {w.shape}")
+        _, unravel_phi = ravel_pytree(self.phi)
+        _, unravel_theta = ravel_pytree(self.theta)
+        return unravel_phi(w[: self.n_phi]), unravel_theta(w[self.n_phi :])
+
+    def join(self, phi: PyTree, theta: PyTree) -> Array:
+        """``(phi, theta)`` pytrees -> flat ``w``."""
+        return jnp.concatenate([ravel_pytree(phi)[0], ravel_pytree(theta)[0]])
+
+    def with_point(self, phi: PyTree, theta: PyTree) -> Game:
+        """The same game with another reference point."""
+        return dataclasses.replace(self, phi=phi, theta=theta)
+
+    def with_data(self, data: PyTree) -> Game:
+        """The same game with another data batch."""
+        return dataclasses.replace(self, data=data)
+
+    # -- the losses on flat vectors ---------------------------------------------------------
+    def _call(self, loss, phi, theta):
+        return loss(phi, theta) if self.data is None else loss(phi, theta, self.data)
+
+    def losses(self, w: Array) -> tuple[Array, Array]:
+        """``(L_phi(w), L_theta(w))``."""
+        phi, theta = self.split(w)
+        return self._call(self.loss_phi, phi, theta), self._call(self.loss_theta, phi, theta)
+
+    def grad_phi(self, w: Array) -> Array:
+        """∇_φ L_φ at w, flat (player φ's part of v)."""
+        phi, theta = self.split(w)
+        g = jax.grad(lambda p: self._call(self.loss_phi, p, theta))(phi)
+        return ravel_pytree(g)[0]
+
+    def grad_theta(self, w: Array) -> Array:
+        """∇_θ L_θ at w, flat (player θ's part of v)."""
+        phi, theta = self.split(w)
+        g = jax.grad(lambda t: self._call(self.loss_theta, phi, t))(theta)
+        return ravel_pytree(g)[0]
+
+
+def vector_field(game: Game, w: Array) -> Array:
+    """The game's vector field v(w) = (∇_φ L_φ, ∇_θ L_θ) (lecture eq. 9; paper eq. 2)."""
+    return jnp.concatenate([game.grad_phi(w), game.grad_theta(w)])
+
+
+def jacobian(game: Game, w: Array) -> Array:
+    """Dense ∇v(w), an ``(n, n)`` matrix, by forward-mode autodiff of :func:`vector_field`.
+
+    Row blocks are the players, column blocks the parameters (paper eq. 2):
+    ``[[∇²_φ L_φ, ∇_θ∇_φ L_φ], [∇_φ∇_θ L_θ, ∇²_θ L_θ]]``.
+    """
+    return jax.jacfwd(lambda x: vector_field(game, x))(jnp.asarray(w))
+
+
+def jvp(game: Game, w: Array, tangent: Array) -> Array:
+    """Matrix-free ∇v(w) @ tangent (forward over reverse); costs about two gradients."""
+    return jax.jvp(lambda x: vector_field(game, x), (jnp.asarray(w),), (jnp.asarray(tangent),))[1]
+
+
+def vjp(game: Game, w: Array, cotangent: Array) -> Array:
+    """Matrix-free ∇v(w)ᵀ @ cotangent (reverse over reverse)."""
+    _, pullback = jax.vjp(lambda x: vector_field(game, x), jnp.asarray(w))
+    return pullback(jnp.asarray(cotangent))[0]
+
+
+def player_hessians(game: Game, w: Array) -> tuple[Array, Array]:
+    """Dense ``(∇²_φ L_φ, ∇²_θ L_θ)``: the diagonal blocks of ∇v, each symmetric."""
+    jac = jacobian(game, w)
+    n_phi = game.n_phi
+    return jac[:n_phi, :n_phi], jac[n_phi:, n_phi:]
+
+
+def player_hvp(game: Game, w: Array, tangent: Array, *, player: str) -> Array:
+    """Matrix-free Hessian-vector product of one player's own loss.
+
+    ``player="phi"``: ∇²_φ L_φ @ tangent (tangent of size ``n_phi``);
+    ``player="theta"``: ∇²_θ L_θ @ tangent (tangent of size ``n_theta``).
+    """
+    w = jnp.asarray(w)
+    n_phi = game.n_phi
+    if player == "phi":
+        def g(p):
+            return game.grad_phi(jnp.concatenate([p, w[n_phi:]]))
+
+        return jax.jvp(g, (w[:n_phi],), (jnp.asarray(tangent),))[1]
+    if player == "theta":
+        def g(t):
+            return game.grad_theta(jnp.concatenate([w[:n_phi], t]))
+
+        return jax.jvp(g, (w[n_phi:],), (jnp.asarray(tangent),))[1]
+    raise ValueError(f"player: expected 'phi' or 'theta', got {player!r}")
+
+
+def stationarity(game: Game, w: Array) -> Array:
+    """‖v(w)‖₂: zero exactly at the stationary points of the game (fixed points of every F_η)."""
+    return jnp.linalg.norm(vector_field(game, w))
