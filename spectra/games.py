@@ -192,11 +192,13 @@ def player_hvp(game: Game, w: Array, tangent: Array, *, player: str) -> Array:
     w = jnp.asarray(w)
     n_phi = game.n_phi
     if player == "phi":
+
         def g(p):
             return game.grad_phi(jnp.concatenate([p, w[n_phi:]]))
 
         return jax.jvp(g, (w[:n_phi],), (jnp.asarray(tangent),))[1]
     if player == "theta":
+
         def g(t):
             return game.grad_theta(jnp.concatenate([w[:n_phi], t]))
 

@@ -80,7 +80,9 @@ def _per_player(game: Game, value, name: str, *, positive: bool) -> tuple[Array,
         if not isinstance(v, jax.core.Tracer):
             arr = jnp.asarray(v)
             if arr.ndim != 0:
-                raise ValueError(f"{name}: expected a scalar for player {who}, got shape {arr.shape}")
+                raise ValueError(
+                    f"{name}: expected a scalar for player {who}, got shape {arr.shape}"
+                )
             if not bool(jnp.isfinite(arr)):
                 raise ValueError(f"{name}: expected a finite value for player {who}, got {v}")
             if positive and not bool(arr > 0):
@@ -161,6 +163,7 @@ def _alternating_momentum(game: Game, *, eta, beta, first: str, memory: bool) ->
         return jnp.concatenate([phi, theta])
 
     if memory:
+
         def apply(state):
             w, w_prev = _split_state(n, state)
             return jnp.concatenate([step(w, w_prev), w])

@@ -212,9 +212,11 @@ def dirac_gan(
         return -(f(psi * theta) + f(jnp.zeros_like(psi))) + 0.5 * gamma * psi**2
 
     if loss == "saturating":
+
         def loss_theta(psi, theta):
             return f(psi * theta) + f(jnp.zeros_like(psi))
     else:
+
         def loss_theta(psi, theta):
             return -f(-psi * theta)
 

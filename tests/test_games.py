@@ -1,0 +1,156 @@
+"""Games: v and ∇v against hand-derived forms, matrix-free products against the dense Jacobian."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from spectra import games, zoo
+from spectra.equilibria import nash_report
+from spectra.games import Game
+
+
+def _sorted(z):
+    z = np.asarray(z)
+    return z[np.lexsort((np.round(z.imag, 9), np.round(z.real, 9)))]
+
+
+def test_bilinear_vector_field_and_spectrum():
+    A = np.array([[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]])  # d_theta=3, d_phi=2
+    game = zoo.bilinear(A)
+    rng = np.random.default_rng(0)
+    phi, theta = rng.normal(size=2), rng.normal(size=3)
+    w = game.join(jnp.asarray(phi), jnp.asarray(theta))
+    np.testing.assert_allclose(games.vector_field(game, w), np.r_[-A.T @ theta, A @ phi])
+    jac = games.jacobian(game, w)
+    expected = np.block([[np.zeros((2, 2)), -A.T], [A, np.zeros((3, 3))]])
+    np.testing.assert_allclose(jac, expected)
+    sigma = np.linalg.svd(A, compute_uv=False)
+    eig = np.linalg.eigvals(np.asarray(jac))
+    np.testing.assert_allclose(np.sort(np.abs(eig.imag))[-4:], np.sort(np.r_[sigma, sigma]))
+    np.testing.assert_allclose(eig.real, 0, atol=1e-12)
+
+
+def test_lecture_scalar_game_matches_eq_12():
+    game = zoo.scalar_bilinear()
+    w = jnp.array([0.7, -0.3])  # (phi, theta)
+    np.testing.assert_allclose(games.vector_field(game, w), [-0.3, -0.7])  # (theta, -phi)
+    np.testing.assert_allclose(games.jacobian(game, w), [[0, 1], [-1, 0]])
+
+
+def test_with_spectrum_builds_the_prescribed_spectrum():
+    lams = np.array([0.3 + 2j, 1.0 + 0.5j, 2.0 + 0j, 0.1 + 5j])
+    game = zoo.with_spectrum(lams, key=jax.random.PRNGKey(3))
+    jac = np.asarray(games.jacobian(game, game.point()))
+    assert not np.allclose(jac, jac.T)
+    expected = np.r_[lams, lams.conj()]
+    np.testing.assert_allclose(_sorted(np.linalg.eigvals(jac)), _sorted(expected), atol=1e-10)
+    # A game's diagonal blocks are player Hessians: symmetric.
+    h_phi, h_theta = games.player_hessians(game, game.point())
+    np.testing.assert_allclose(h_phi, np.asarray(h_phi).T, atol=1e-12)
+    np.testing.assert_allclose(h_theta, np.asarray(h_theta).T, atol=1e-12)
+
+
+def test_jvp_vjp_and_player_hvp_match_dense_jacobian():
+    game = zoo.with_spectrum([0.5 + 1j, 2 + 3j, 1.0], key=jax.random.PRNGKey(1))
+    rng = np.random.default_rng(1)
+    w = jnp.asarray(rng.normal(size=game.n))
+    t = jnp.asarray(rng.normal(size=game.n))
+    jac = np.asarray(games.jacobian(game, w))
+    np.testing.assert_allclose(games.jvp(game, w, t), jac @ np.asarray(t), atol=1e-12)
+    np.testing.assert_allclose(games.vjp(game, w, t), jac.T @ np.asarray(t), atol=1e-12)
+    k = game.n_phi
+    tp, tt = t[:k], t[k:]
+    np.testing.assert_allclose(
+        games.player_hvp(game, w, tp, player="phi"), jac[:k, :k] @ np.asarray(tp), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        games.player_hvp(game, w, tt, player="theta"), jac[k:, k:] @ np.asarray(tt), atol=1e-12
+    )
+    with pytest.raises(ValueError, match="player"):
+        games.player_hvp(game, w, tp, player="gen")
+
+
+def test_pytree_players_float32_and_data_argument():
+    """Players are pytrees; the data batch is a third loss argument; float32 stays float32."""
+
+    def loss_phi(phi, theta, data):
+        return jnp.sum((phi["a"] * data - theta[0]) ** 2) + jnp.sum(phi["b"] ** 2)
+
+    def loss_theta(phi, theta, data):
+        return -jnp.sum((phi["a"] * data - theta[0]) ** 2) + 0.5 * jnp.sum(theta[1] ** 2)
+
+    phi = {"a": jnp.ones(3, jnp.float32), "b": jnp.zeros((2, 2), jnp.float32)}
+    theta = (jnp.ones(3, jnp.float32), jnp.ones(1, jnp.float32))
+    game = Game(loss_phi, loss_theta, phi, theta, data=jnp.arange(3.0, dtype=jnp.float32))
+    assert (game.n_phi, game.n_theta, game.n) == (7, 4, 11)
+    w = game.point()
+    assert w.dtype == jnp.float32
+    v = games.vector_field(game, w)
+    assert v.dtype == jnp.float32 and v.shape == (11,)
+    jac = games.jacobian(game, w)
+    assert jac.shape == (11, 11) and jac.dtype == jnp.float32
+    # The game is a pytree: it passes through jit as an argument, data and point as leaves.
+    jitted = jax.jit(games.vector_field)
+    np.testing.assert_allclose(jitted(game, w), v)
+    game2 = game.with_data(jnp.arange(3.0, dtype=jnp.float32) + 1)
+    assert not np.allclose(jitted(game2, w), v)
+    with pytest.raises(ValueError, match="w: expected a flat vector"):
+        game.split(jnp.zeros(5))
+
+
+def test_dirac_gan_jacobian_at_equilibrium():
+    for gamma in (0.0, 0.7):
+        game = zoo.dirac_gan(gradient_penalty=gamma)
+        jac = np.asarray(games.jacobian(game, game.point()))
+        # f(t) = -log(1 + e^{-t}), f'(0) = 1/2.
+        np.testing.assert_allclose(jac, [[gamma, -0.5], [0.5, 0.0]], atol=1e-14)
+    wgan = zoo.dirac_gan("wgan")
+    np.testing.assert_allclose(games.jacobian(wgan, wgan.point()), [[0, -1], [1, 0]])
+    with pytest.raises(ValueError, match="f: expected"):
+        zoo.dirac_gan("hinge")
+    with pytest.raises(ValueError, match="gradient_penalty"):
+        zoo.dirac_gan(gradient_penalty=-1)
+
+
+def test_quadratic_rejects_non_symmetric_player_hessian():
+    with pytest.raises(ValueError, match="A: a player's Hessian block must be symmetric"):
+        zoo.quadratic([[1, 2], [0, 1]], np.eye(2), np.eye(2), np.eye(2))
+    with pytest.raises(ValueError, match="B: expected shape"):
+        zoo.quadratic(np.eye(2), np.eye(3), np.eye(2), np.eye(2))
+    with pytest.raises(ValueError, match="game: unknown name"):
+        zoo.by_name("nope")
+
+
+def test_nash_report_zero_sum_and_general_sum():
+    # Zero-sum quadratic with strictly convex-concave loss: a strict local Nash equilibrium.
+    A, D = np.diag([1.0, 2.0]), np.diag([0.5, 3.0])
+    B = np.array([[0.3, -1.0], [2.0, 0.1]])
+    cvx = zoo.quadratic(A, B, -B.T, D)
+    cvx = Game(cvx.loss_phi, cvx.loss_theta, cvx.phi, cvx.theta, zero_sum=False)
+    rep = nash_report(cvx)
+    assert rep.stationary and rep.local_nash is True
+    np.testing.assert_allclose(rep.hessian_phi_eigenvalues, [1.0, 2.0])
+    # Symmetric part equals blockdiag(A, D) because coupling blocks cancel (Lemma 9).
+    np.testing.assert_allclose(rep.symmetric_part_eigenvalues, [0.5, 1.0, 2.0, 3.0])
+    # The bilinear game: only semidefinite -> undecided at second order.
+    assert nash_report(zoo.bilinear()).local_nash is None
+    # A saddle for player phi: not a local Nash equilibrium.
+    bad = zoo.quadratic(np.diag([1.0, -1.0]), B, -B.T, D)
+    rep = nash_report(bad)
+    assert rep.local_nash is False and "φ" in rep.reason
+    # Not stationary.
+    rep = nash_report(cvx, jnp.ones(4))
+    assert rep.local_nash is False and not rep.stationary
+    # Lemma 9 on random zero-sum games: sym part PSD <=> Hessians of L_phi PSD and NSD.
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a = rng.normal(size=(2, 2))
+        d = rng.normal(size=(2, 2))
+        a, d = a @ a.T * rng.choice([1, -1]), d @ d.T * rng.choice([1, -1])
+        game = zoo.quadratic(a, B, -B.T, d)
+        game = Game(game.loss_phi, game.loss_theta, game.phi, game.theta, zero_sum=True)
+        rep = nash_report(game)
+        lemma9 = np.linalg.eigvalsh(a).min() > 0 and np.linalg.eigvalsh(d).min() > 0
+        assert (rep.symmetric_part_eigenvalues.min() > 0) == lemma9
+        assert rep.local_nash == lemma9
