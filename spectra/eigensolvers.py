@@ -1,0 +1,651 @@
+"""Eigenvalues of a dense matrix or of a matrix-free operator, with residuals: one interface.
+
+The local linear rate of a gradient method is the spectral radius of its operator's Jacobian
+(Gidel et al. 2019, Theorem 1; lecture Proposition 6), and the eigenvalues of ∇v with a large
+imaginary part are those that slow it down (paper §3). :func:`eigenvalues` finds ``k`` of them:
+
+- **dense**: LAPACK (``scipy.linalg.eig``, or ``eigh`` when ``symmetric=True``) on an ``(n, n)``
+  array, or on a matrix-free operator materialised with ``n`` products (``method="dense"``);
+- **matrix-free**: ARPACK's implicitly restarted Arnoldi / Lanczos method (Lehoucq, Sorensen & Yang,
+  *ARPACK Users' Guide*, SIAM 1998) through ``scipy.sparse.linalg.eigs`` / ``eigsh``, on a
+  ``matvec``. :func:`jvp_matvec`, :func:`game_jacobian_operator` and
+  :func:`player_hessian_operator` build such matvecs from JAX as Jacobian-vector products, jitted
+  once per shape: the point and the data are arguments of the jitted function (never closed over),
+  so the same compiled product serves every point.
+
+Both report, for each eigenpair ``(λ, x)``, the relative residual
+
+.. math::
+
+    r = \\frac{\\lVert A x - \\lambda x \\rVert}{\\widehat{\\lVert A \\rVert} \\, \\lVert x \\rVert},
+    \\qquad
+    \\widehat{\\lVert A \\rVert} = \\max\\Big(\\max_j |\\lambda_j|,\\ \\max_j
+    \\frac{\\lVert A x_j \\rVert}{\\lVert x_j \\rVert},\\ \\max_p
+    \\frac{\\lVert A u_p \\rVert}{\\lVert u_p \\rVert}\\Big),
+
+recomputed from fresh products with the operator itself (the eigenvectors and two seeded random
+probes ``u_p``, in one batched call), not taken from ARPACK's own estimates. Every term of
+``‖A‖^`` is a lower bound of ``‖A‖₂``, so ``r`` errs on the side of reporting a larger residual.
+A value is ``converged`` when ``r ≤ residual_tol``.
+
+Precision. ARPACK always runs in float64 (complex128 for complex operators): a float32 matvec
+receives its input cast to float32 and its output is cast back. Its results are then only as
+accurate as the float32 products (relative residuals ~1e-7), which is why ``tol`` is never taken
+below the operator's machine epsilon and ``residual_tol`` defaults to ``max(tol, 1000 ε)``.
+
+Threads. ARPACK runs under ``threadpoolctl.threadpool_limits(1)``: its BLAS threads would otherwise
+fight XLA's threads (that compute the matvec) for the same few cores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
+
+from spectra import games
+from spectra.games import Game
+
+Array = jax.Array
+
+__all__ = [
+    "WHICH",
+    "SYMMETRIC_WHICH",
+    "METHODS",
+    "EigResult",
+    "ConvergenceError",
+    "MatrixFreeOperator",
+    "eigenvalues",
+    "spectral_radius",
+    "jvp_matvec",
+    "game_jacobian_operator",
+    "player_hessian_operator",
+]
+
+WHICH = ("LM", "SM", "LR", "SR", "LI")
+"""Selections for a general operator: largest / smallest magnitude, largest / smallest real part,
+largest imaginary part (for a real operator: largest ``|Im λ|``, each pair ``λ, λ̄`` together)."""
+
+SYMMETRIC_WHICH = ("LM", "SM", "LA", "SA", "LR", "SR")
+"""Selections for a symmetric (Hermitian) operator; ``LR``/``SR`` are ``LA``/``SA``."""
+
+METHODS = ("auto", "dense", "arpack")
+
+_N_PROBES = 2
+
+
+class EigResult(NamedTuple):
+    """``k`` eigenvalues with their residuals.
+
+    Attributes:
+        values: ``(k,)`` complex128, sorted per ``which`` (ties: positive imaginary part first).
+        residuals: ``(k,)`` relative residuals ``‖Ax − λx‖ / (‖A‖^ ‖x‖)`` (module docstring).
+        converged: ``(k,)`` bool, ``residuals <= residual_tol``.
+        n_matvecs: products the solver needed: ARPACK's count, ``n`` for a materialised operator,
+            0 for a dense array. The residual check's ``k + 2`` (or ``2k + 2``) products are extra.
+        method: ``"dense"`` or ``"arpack"``.
+        norm_estimate: ``‖A‖^``, the scale of ``residuals``.
+        vectors: ``(n, k)`` complex128 unit eigenvectors if ``return_vectors``, else ``None``.
+    """
+
+    values: np.ndarray
+    residuals: np.ndarray
+    converged: np.ndarray
+    n_matvecs: int
+    method: str
+    norm_estimate: float
+    vectors: np.ndarray | None = None
+
+
+class ConvergenceError(ValueError):
+    """ARPACK stopped before ``k`` eigenvalues converged.
+
+    ``result`` is an :class:`EigResult` with the eigenvalues that did converge (possibly none),
+    sorted per ``which``, with their residuals, so a caller can still report them.
+    """
+
+    def __init__(self, message: str, result: EigResult):
+        super().__init__(message)
+        self.result = result
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.result.values
+
+    @property
+    def residuals(self) -> np.ndarray:
+        return self.result.residuals
+
+
+class MatrixFreeOperator(NamedTuple):
+    """A linear map ``R^n -> R^n`` given by its products.
+
+    Attributes:
+        matvec: ``x -> A x`` for ``x`` of shape ``(n,)``; casts ``x`` to ``dtype`` itself.
+        n: the dimension.
+        dtype: the precision the products are computed in.
+        matmat: optional ``X -> A X`` for ``X`` of shape ``(n, m)`` (several products per call).
+        symmetric: whether ``A`` is symmetric (then :func:`eigenvalues` uses Lanczos / ``eigh``).
+    """
+
+    matvec: Callable[[Any], Any]
+    n: int
+    dtype: Any
+    matmat: Callable[[Any], Any] | None = None
+    symmetric: bool = False
+
+
+class _Linear(NamedTuple):
+    """An operator normalised for the solvers: float64 / complex128 products, checked outputs."""
+
+    op: spla.LinearOperator
+    n: int
+    real: bool
+    precision: np.dtype
+    matrix: np.ndarray | None
+    symmetric: bool
+
+
+# -- the public interface ----------------------------------------------------------------------
+
+
+def eigenvalues(
+    operator,
+    *,
+    k: int = 6,
+    which: str = "LM",
+    n: int | None = None,
+    symmetric: bool | None = None,
+    method: str = "auto",
+    tol: float = 1e-10,
+    residual_tol: float | None = None,
+    ncv: int | None = None,
+    maxiter: int | None = None,
+    seed: int = 0,
+    v0=None,
+    return_vectors: bool = False,
+) -> EigResult:
+    """``k`` eigenvalues of ``operator`` selected by ``which``, with relative residuals.
+
+    Args:
+        operator: an ``(n, n)`` array (NumPy or JAX), a :class:`MatrixFreeOperator`, a SciPy
+            ``LinearOperator`` or sparse matrix, or a callable ``x -> A x`` (then ``n`` is
+            required; it receives float64 vectors and must return real ``(n,)`` vectors).
+        k: how many eigenvalues; ARPACK needs ``k ≤ n − 2`` (``k ≤ n − 1`` when symmetric).
+        which: one of :data:`WHICH`, or of :data:`SYMMETRIC_WHICH` when symmetric.
+        n: the dimension (required for a bare callable, else checked).
+        symmetric: use ``eigh`` / Lanczos; ``None`` takes the operator's own flag
+            (:class:`MatrixFreeOperator`), else ``False``. A dense matrix is checked for symmetry.
+        method: ``"auto"`` (dense for arrays, ARPACK for everything else), ``"dense"`` (a
+            matrix-free operator is materialised with ``n`` products) or ``"arpack"``.
+        tol: ARPACK's relative accuracy (Ritz estimate ``≤ tol·|λ|``), at least the operator's ε.
+        residual_tol: the residual below which a value counts as converged; default
+            ``max(tol, 1000 ε)`` with ε the machine epsilon of the operator's products.
+        ncv: ARPACK's number of Lanczos/Arnoldi vectors; default ``min(n, max(4k, 20))``.
+            (With ``ncv = 2k + 1`` ARPACK can return a wrong set, with tiny residuals, on a
+            clustered spectrum.)
+        maxiter: ARPACK's number of restarts (SciPy's default ``10 n``).
+        seed: seeds the default start vector ``v0`` and the residual probes.
+        v0: ARPACK's start vector, shape ``(n,)``.
+        return_vectors: also return the unit eigenvectors.
+
+    Raises:
+        ValueError: for bad arguments; :class:`ConvergenceError` (a ``ValueError``) when ARPACK
+            does not converge, carrying the eigenvalues that did.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    lin = _normalise(operator, n)
+    symmetric = lin.symmetric if symmetric is None else bool(symmetric)
+    allowed = SYMMETRIC_WHICH if symmetric else WHICH
+    if which not in allowed:
+        kind = "a symmetric" if symmetric else "a general"
+        raise ValueError(f"which: expected one of {allowed} for {kind} operator, got {which!r}")
+    k = _check_int(k, "k", minimum=1)
+    tol = float(tol)
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol: expected a finite value >= 0, got {tol}")
+    eps = float(np.finfo(lin.precision).eps)
+    if residual_tol is None:
+        residual_tol = max(tol, 1000.0 * eps)
+    elif not np.isfinite(residual_tol) or residual_tol <= 0:
+        raise ValueError(f"residual_tol: expected a finite value > 0, got {residual_tol}")
+    rng = np.random.default_rng(seed)
+    start = _start_vector(v0, rng, lin)
+    probes = rng.standard_normal((lin.n, _N_PROBES))
+    if method == "auto":
+        method = "dense" if lin.matrix is not None else "arpack"
+    finish = _Finisher(lin, which, k, float(residual_tol), probes, return_vectors)
+    if method == "dense":
+        return _dense(lin, finish, k=k, symmetric=symmetric)
+    arpack_tol = max(tol, eps)
+    return _arpack(
+        lin,
+        finish,
+        k=k,
+        symmetric=symmetric,
+        tol=arpack_tol,
+        ncv=ncv,
+        maxiter=maxiter,
+        v0=start,
+        seed=seed,
+    )
+
+
+def spectral_radius(
+    operator,
+    *,
+    n: int | None = None,
+    k: int = 2,
+    method: str = "auto",
+    tol: float = 1e-10,
+    ncv: int | None = None,
+    maxiter: int | None = None,
+    seed: int = 0,
+) -> float:
+    """``ρ(A) = max |λ|``, from the ``k`` largest-magnitude eigenvalues (``which="LM"``).
+
+    For ``A = ∇F(ω*)`` this is the local linear rate of the method ``F`` (Gidel et al. 2019,
+    Theorem 1; lecture Proposition 6). ``k = 2`` lets ARPACK converge a dominant complex pair
+    ``λ, λ̄`` together. Raises :class:`ConvergenceError` if the largest value's residual is above
+    tolerance.
+    """
+    result = eigenvalues(
+        operator,
+        k=k,
+        which="LM",
+        n=n,
+        method=method,
+        tol=tol,
+        ncv=ncv,
+        maxiter=maxiter,
+        seed=seed,
+    )
+    if not result.converged[0]:
+        raise ConvergenceError(
+            f"spectral_radius: the largest-magnitude eigenvalue did not converge "
+            f"(relative residual {result.residuals[0]:.2e}); raise maxiter or ncv",
+            result,
+        )
+    return float(np.abs(result.values[0]))
+
+
+# -- matvecs from JAX --------------------------------------------------------------------------
+
+
+def _columns(product: Callable) -> Callable:
+    """``product(*prefix, t)`` -> the same product on each column of ``T`` (one vmapped call)."""
+
+    def batched(*args):
+        *prefix, tangents = args
+        return jax.vmap(lambda t: product(*prefix, t), in_axes=1, out_axes=1)(tangents)
+
+    return batched
+
+
+def _jvp_product(f, w, args, tangent):
+    return jax.jvp(lambda x: f(x, *args), (w,), (tangent,))[1]
+
+
+def _player_product(player, game, w, tangent):
+    return games.player_hvp(game, w, tangent, player=player)
+
+
+# Jitted once at import; ``f`` and ``player`` are static (hashed by identity / value), points,
+# data and games are arguments, so a new point of the same shape reuses the compiled product.
+_JVP = jax.jit(_jvp_product, static_argnums=0)
+_JVP_COLUMNS = jax.jit(_columns(_jvp_product), static_argnums=0)
+_GAME_JVP = jax.jit(games.jvp)
+_GAME_JVP_COLUMNS = jax.jit(_columns(games.jvp))
+_PLAYER_HVP = jax.jit(_player_product, static_argnums=0)
+_PLAYER_HVP_COLUMNS = jax.jit(_columns(_player_product), static_argnums=0)
+
+
+def _bound(product, product_columns, prefix, n, dtype, symmetric=False) -> MatrixFreeOperator:
+    def matvec(x):
+        return product(*prefix, jnp.asarray(x, dtype))
+
+    def matmat(x):
+        return product_columns(*prefix, jnp.asarray(x, dtype))
+
+    return MatrixFreeOperator(matvec, n, jnp.dtype(dtype), matmat, symmetric)
+
+
+def _point(w, n: int | None, dtype, name: str) -> Array:
+    w = jnp.asarray(w) if dtype is None else jnp.asarray(w, dtype)
+    if w.ndim != 1 or (n is not None and w.shape != (n,)):
+        want = "a flat vector" if n is None else f"shape ({n},)"
+        raise ValueError(f"{name}: expected {want}, got shape {w.shape}")
+    if not jnp.issubdtype(w.dtype, jnp.floating):
+        raise ValueError(f"{name}: expected a floating-point vector, got dtype {w.dtype}")
+    if not np.all(np.isfinite(np.asarray(w))):
+        raise ValueError(f"{name}: expected finite values")
+    return w
+
+
+def jvp_matvec(f: Callable[..., Array], w, *args) -> MatrixFreeOperator:
+    """The Jacobian ``∇f(w)`` of ``f: R^n -> R^n`` as a matrix-free operator (forward mode).
+
+    ``f(w, *args)`` is differentiated in ``w``; ``args`` (data, hyperparameters: any pytrees) are
+    passed through. The product is jitted once per ``(f, shapes)``: ``w`` and ``args`` are jit
+    arguments, so calling again with a new point or new data of the same shapes does not recompile
+    (``f`` is static: pass the same function object, not a fresh lambda, to reuse it). Products
+    are computed in ``w``'s dtype; ``matmat`` pushes several tangents through one vmapped call.
+    """
+    if not callable(f):
+        raise ValueError(f"f: expected a callable R^n -> R^n, got {type(f).__name__}")
+    w = _point(w, None, None, "w")
+    return _bound(_JVP, _JVP_COLUMNS, (f, w, tuple(args)), int(w.size), w.dtype)
+
+
+def game_jacobian_operator(game: Game, w=None) -> MatrixFreeOperator:
+    """∇v(w) of a :class:`~spectra.games.Game` as a matrix-free operator (:func:`games.jvp`).
+
+    ``w`` defaults to the game's reference point. The game itself (a pytree whose points and data
+    are leaves) is a jit argument: a new point, or the same losses on a new data batch, reuses the
+    compiled product.
+    """
+    if not isinstance(game, Game):
+        raise ValueError(f"game: expected a spectra.games.Game, got {type(game).__name__}")
+    w = _point(game.point() if w is None else w, game.n, game.dtype, "w")
+    return _bound(_GAME_JVP, _GAME_JVP_COLUMNS, (game, w), game.n, game.dtype)
+
+
+def player_hessian_operator(game: Game, w=None, *, player: str) -> MatrixFreeOperator:
+    """One player's Hessian ``∇²_φ L_φ`` (``player="phi"``) or ``∇²_θ L_θ`` (``"theta"``).
+
+    The diagonal blocks of ∇v (paper eq. 2), symmetric, so :func:`eigenvalues` uses Lanczos
+    (``eigsh``) on them. Built on :func:`games.player_hvp`, jitted like
+    :func:`game_jacobian_operator`.
+    """
+    if not isinstance(game, Game):
+        raise ValueError(f"game: expected a spectra.games.Game, got {type(game).__name__}")
+    if player not in ("phi", "theta"):
+        raise ValueError(f"player: expected 'phi' or 'theta', got {player!r}")
+    w = _point(game.point() if w is None else w, game.n, game.dtype, "w")
+    size = game.n_phi if player == "phi" else game.n_theta
+    prefix = (player, game, w)
+    return _bound(_PLAYER_HVP, _PLAYER_HVP_COLUMNS, prefix, size, game.dtype, symmetric=True)
+
+
+# -- normalising the operator ------------------------------------------------------------------
+
+
+def _check_int(value, name: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _normalise(operator, n: int | None) -> _Linear:
+    if n is not None:
+        n = _check_int(n, "n", minimum=1)
+    if isinstance(operator, MatrixFreeOperator):
+        dim, dtype = operator.n, np.dtype(operator.dtype)
+        real = not np.issubdtype(dtype, np.complexfloating)
+        op = _checked(operator.matvec, operator.matmat, dim, dtype, real)
+        lin = _Linear(op, dim, real, dtype, None, bool(operator.symmetric))
+    elif isinstance(operator, spla.LinearOperator) or scipy.sparse.issparse(operator):
+        base = spla.aslinearoperator(operator)
+        if base.shape[0] != base.shape[1]:
+            raise ValueError(f"operator: expected a square operator, got shape {base.shape}")
+        dim, dtype = base.shape[0], np.dtype(base.dtype)
+        real = not np.issubdtype(dtype, np.complexfloating)
+        lin = _Linear(
+            _checked(base.matvec, base.matmat, dim, dtype, real), dim, real, dtype, None, False
+        )
+    elif callable(operator):
+        if n is None:
+            raise ValueError("n: required when the operator is a bare matvec callable")
+        dtype = np.dtype(np.float64)
+        lin = _Linear(_checked(operator, None, n, dtype, True), n, True, dtype, None, False)
+    else:
+        lin = _from_matrix(operator)
+    if n is not None and n != lin.n:
+        raise ValueError(f"n: got n={n} but the operator has dimension {lin.n}")
+    if lin.n < 1:
+        raise ValueError("operator: expected dimension n >= 1")
+    return lin
+
+
+def _from_matrix(operator) -> _Linear:
+    a = np.asarray(operator)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"operator: expected a square (n, n) matrix, got shape {a.shape}")
+    real = not np.iscomplexobj(a)
+    a = a.astype(np.float64 if real else np.complex128)  # exact for float32 input
+    if not np.all(np.isfinite(a)):
+        raise ValueError("operator: expected a matrix with finite entries")
+    return _Linear(spla.aslinearoperator(a), a.shape[0], real, a.dtype, a, False)
+
+
+def _checked(matvec, matmat, n: int, dtype, real: bool) -> spla.LinearOperator:
+    """A float64 (complex128) LinearOperator that casts inputs to ``dtype`` and checks outputs."""
+    out = np.float64 if real else np.complex128
+
+    def check(y, shape):
+        y = np.asarray(y)
+        if y.shape != shape:
+            raise ValueError(f"operator: the matvec returned shape {y.shape}, expected {shape}")
+        if real and np.iscomplexobj(y):
+            raise ValueError("operator: the matvec returned complex values for a real operator")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("operator: the matvec returned non-finite values (NaN or inf)")
+        return y.astype(out)
+
+    def mv(x):
+        x = np.asarray(x).reshape(-1)
+        return check(matvec(x.astype(dtype)), (n,))
+
+    def mm(x):
+        if matmat is None:
+            return np.stack([mv(col) for col in np.asarray(x).T], axis=1)
+        return check(matmat(np.asarray(x).astype(dtype)), (n, x.shape[1]))
+
+    return spla.LinearOperator((n, n), matvec=mv, matmat=mm, dtype=out)
+
+
+def _start_vector(v0, rng: np.random.Generator, lin: _Linear) -> np.ndarray:
+    default = rng.standard_normal(lin.n)  # always drawn: the probes do not depend on v0
+    if v0 is None:
+        return default
+    v0 = np.asarray(v0)
+    if v0.shape != (lin.n,) or not np.all(np.isfinite(v0)) or not np.any(v0):
+        raise ValueError(f"v0: expected a finite non-zero vector of shape ({lin.n},)")
+    if lin.real and np.iscomplexobj(v0):
+        raise ValueError("v0: expected a real vector for a real operator")
+    return v0
+
+
+class _Counted(spla.LinearOperator):
+    """Counts the products the solver asks for."""
+
+    def __init__(self, op: spla.LinearOperator):
+        super().__init__(op.dtype, op.shape)
+        self.base, self.count = op, 0
+
+    def _matvec(self, x):
+        self.count += 1
+        return self.base.matvec(x)
+
+    def _matmat(self, x):
+        self.count += x.shape[1]
+        return self.base.matmat(x)
+
+
+# -- solvers -----------------------------------------------------------------------------------
+
+
+def _dense(lin: _Linear, finish: _Finisher, *, k: int, symmetric: bool) -> EigResult:
+    if k > lin.n:
+        raise ValueError(f"k: expected k <= n, got k={k} and n={lin.n}")
+    matrix, n_matvecs = lin.matrix, 0
+    if matrix is None:
+        matrix, n_matvecs = lin.op.matmat(np.eye(lin.n, dtype=lin.op.dtype)), lin.n
+    if symmetric:
+        _check_symmetric(matrix, np.finfo(lin.precision).eps)
+        values, vectors = scipy.linalg.eigh(matrix)
+    else:
+        values, vectors = scipy.linalg.eig(matrix)
+    return finish(values, vectors, n_matvecs=n_matvecs, method="dense")
+
+
+def _check_symmetric(matrix: np.ndarray, eps: float) -> None:
+    """``eigh`` reads one triangle only: refuse a matrix that is not symmetric to ``√ε``."""
+    asymmetry = np.abs(matrix - matrix.conj().T).max(initial=0.0)
+    if asymmetry > np.sqrt(eps) * np.abs(matrix).max(initial=0.0):
+        raise ValueError(
+            f"symmetric: the operator is not symmetric (Hermitian): max |A - Aᴴ| = "
+            f"{asymmetry:.2e}; pass symmetric=False"
+        )
+
+
+def _arpack(lin, finish, *, k, symmetric, tol, ncv, maxiter, v0, seed) -> EigResult:
+    n = lin.n
+    limit = n - 1 if symmetric else n - 2
+    if k > limit:
+        solver = "eigsh (symmetric)" if symmetric else "eigs"
+        bound = "k < n" if symmetric else "k < n - 1"
+        raise ValueError(
+            f"k: ARPACK's {solver} needs {bound}, got k={k} and n={n}; "
+            f"use method='dense' (LAPACK; materialises the n×n matrix with n products)"
+        )
+    if ncv is None:
+        ncv = min(n, max(4 * k, 20))
+    low = k + 1 if symmetric else k + 2
+    if isinstance(ncv, bool) or not isinstance(ncv, int | np.integer) or not low <= ncv <= n:
+        raise ValueError(f"ncv: expected an integer with {low} <= ncv <= n={n}, got {ncv!r}")
+    if maxiter is not None:
+        maxiter = _check_int(maxiter, "maxiter", minimum=1)
+    which = finish.which
+    counted = _Counted(lin.op)
+    if symmetric:
+        which = {"LR": "LA", "SR": "SA"}.get(which, which)
+        solve = spla.eigsh
+    else:
+        solve = spla.eigs
+    v0 = np.asarray(v0, dtype=lin.op.dtype)
+    try:
+        with threadpool_limits(1):
+            values, vectors = solve(
+                counted,
+                k=k,
+                which=which,
+                v0=v0,
+                ncv=int(ncv),
+                maxiter=maxiter,
+                tol=tol,
+                rng=seed,
+            )
+    except spla.ArpackNoConvergence as err:
+        partial = finish(
+            err.eigenvalues, err.eigenvectors, n_matvecs=counted.count, method="arpack"
+        )
+        raise ConvergenceError(
+            f"ARPACK did not converge: {partial.values.size} of k={k} eigenvalues after "
+            f"{counted.count} products (ncv={ncv}, maxiter={maxiter}); raise maxiter or ncv, or "
+            f"loosen tol; the converged ones are in .result",
+            partial,
+        ) from err
+    except spla.ArpackError as err:
+        raise ValueError(f"operator: ARPACK failed: {err}") from err
+    return finish(values, vectors, n_matvecs=counted.count, method="arpack")
+
+
+# -- selection, residuals ----------------------------------------------------------------------
+
+
+def _order(values: np.ndarray, which: str, real: bool) -> np.ndarray:
+    """Indices sorting ``values`` best-first per ``which``; ties: larger imaginary, real part.
+
+    For a real operator ``λ`` and ``λ̄`` have bitwise-equal keys (LAPACK and ARPACK return exact
+    conjugates), so a pair always sorts as ``λ`` (Im > 0) then ``λ̄``.
+    """
+    v = np.asarray(values, dtype=np.complex128)
+    key = {
+        "LM": -np.abs(v),
+        "SM": np.abs(v),
+        "LR": -v.real,
+        "LA": -v.real,
+        "SR": v.real,
+        "SA": v.real,
+        "LI": -np.abs(v.imag) if real else -v.imag,
+    }[which]
+    return np.lexsort((-v.real, -v.imag, key))
+
+
+def _upper_half(values: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a real operator: a value with Im < 0 whose conjugate is absent (ARPACK kept the wrong
+    half of a pair split at ``k``) becomes its conjugate, an eigenpair too (``A x̄ = λ̄ x̄``)."""
+    values, vectors = values.copy(), vectors.copy()
+    for j, lam in enumerate(values):
+        if lam.imag < 0 and not np.any(values == np.conj(lam)):
+            values[j], vectors[:, j] = np.conj(lam), np.conj(vectors[:, j])
+    return values, vectors
+
+
+def _residuals(op, values, x, probes, *, real: bool, real_vectors: bool):
+    """Relative residuals and ``‖A‖^`` (module docstring), from one batched product.
+
+    For a real operator a complex ``x`` is applied as ``A Re x + i A Im x``. The block's width
+    (``k + 2``, or ``2k + 2`` unless the solver returns real vectors) depends only on the solver
+    and ``k``, so a jitted ``matmat`` compiles once for all points.
+    """
+    k = values.size
+    if real:
+        blocks = [x.real] if real_vectors else [x.real, x.imag]
+        y = op.matmat(np.concatenate([*blocks, probes], axis=1))
+        ax = y[:, :k] + (0.0 if real_vectors else 1j * y[:, k : 2 * k])
+    else:
+        y = op.matmat(np.concatenate([x, probes.astype(np.complex128)], axis=1))
+        ax = y[:, :k]
+    ap = y[:, -probes.shape[1] :]
+    norm = max(
+        np.abs(values).max(initial=0.0),
+        np.linalg.norm(ax, axis=0).max(initial=0.0),
+        (np.linalg.norm(ap, axis=0) / np.linalg.norm(probes, axis=0)).max(),
+    )
+    scale = norm if norm > 0 else 1.0
+    return np.linalg.norm(ax - x * values, axis=0) / scale, float(norm)
+
+
+class _Finisher(NamedTuple):
+    """Sorts, selects ``k``, fixes split conjugate pairs, and computes residuals."""
+
+    lin: _Linear
+    which: str
+    k: int
+    residual_tol: float
+    probes: np.ndarray
+    return_vectors: bool
+
+    def __call__(self, values, vectors, *, n_matvecs: int, method: str) -> EigResult:
+        real_vectors = np.isrealobj(vectors)  # eigh / eigsh on a real operator
+        values = np.asarray(values, dtype=np.complex128)
+        vectors = np.asarray(vectors, dtype=np.complex128).reshape(self.lin.n, values.size)
+        index = _order(values, self.which, self.lin.real)[: self.k]
+        values, vectors = values[index], vectors[:, index]
+        if self.lin.real and method == "arpack":
+            values, vectors = _upper_half(values, vectors)
+            index = _order(values, self.which, True)
+            values, vectors = values[index], vectors[:, index]
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=0), np.finfo(float).tiny)
+        residuals, norm = _residuals(
+            self.lin.op, values, unit, self.probes, real=self.lin.real, real_vectors=real_vectors
+        )
+        return EigResult(
+            values=values,
+            residuals=residuals,
+            converged=residuals <= self.residual_tol,
+            n_matvecs=int(n_matvecs),
+            method=method,
+            norm_estimate=norm,
+            vectors=unit if self.return_vectors else None,
+        )
