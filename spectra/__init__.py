@@ -2,12 +2,53 @@
 
 Modules, bottom up: :mod:`spectra.games` (v, ∇v), :mod:`spectra.zoo` (built-in games),
 :mod:`spectra.theory` (closed forms of the seed theorems), :mod:`spectra.eigensolvers`
-(dense or matrix-free eigenvalues), :mod:`spectra.operators` (update rules as fixed-point maps).
+(dense or matrix-free eigenvalues), :mod:`spectra.equilibria` (local Nash tests),
+:mod:`spectra.operators` (update rules as fixed-point maps), :mod:`spectra.sweeps`
+((η, β) grids), :mod:`spectra.sharding` (many devices).
+
+The closed forms are re-exported here, so a bound is one line away::
+
+    >>> import spectra
+    >>> spectra.optimal_momentum([0.5 + 2j]).beta < 0
 """
 
-from spectra import games, operators, zoo
+from spectra import eigensolvers, equilibria, games, operators, sweeps, theory, zoo
+from spectra.eigensolvers import eigenvalues
+from spectra.equilibria import nash_report
 from spectra.games import Game, jacobian, jvp, vector_field
+from spectra.theory import (
+    gd_rate,
+    interval_intersection,
+    max_stable_step,
+    momentum_eigenvalues,
+    momentum_interval,
+    momentum_rate,
+    optimal_momentum,
+    optimal_step_size,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["Game", "games", "jacobian", "jvp", "operators", "vector_field", "zoo"]
+__all__ = [
+    "Game",
+    "eigensolvers",
+    "eigenvalues",
+    "equilibria",
+    "games",
+    "gd_rate",
+    "interval_intersection",
+    "jacobian",
+    "jvp",
+    "max_stable_step",
+    "momentum_eigenvalues",
+    "momentum_interval",
+    "momentum_rate",
+    "nash_report",
+    "operators",
+    "optimal_momentum",
+    "optimal_step_size",
+    "sweeps",
+    "theory",
+    "vector_field",
+    "zoo",
+]

@@ -151,8 +151,8 @@ def with_spectrum(eigenvalues, *, key=None, dtype=jnp.float64) -> Game:
     if key is not None:
         m = lam.size
         k1, k2 = jax.random.split(key)
-        q_phi = np.linalg.qr(np.asarray(jax.random.normal(k1, (m, m), jnp.float64)))[0]
-        q_theta = np.linalg.qr(np.asarray(jax.random.normal(k2, (m, m), jnp.float64)))[0]
+        q_phi = np.linalg.qr(np.asarray(jax.random.normal(k1, (m, m)), np.float64))[0]
+        q_theta = np.linalg.qr(np.asarray(jax.random.normal(k2, (m, m)), np.float64))[0]
         A = q_phi.T @ A @ q_phi
         D = q_theta.T @ D @ q_theta
         B = q_phi.T @ B @ q_theta
