@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spectra import operators, theory
+from spectra import operators, sharding, theory
 from spectra.games import Game
 
 Array = jax.Array
@@ -33,6 +33,7 @@ __all__ = [
     "operator_rate_chunk",
     "chunks",
     "grid_argmin",
+    "optimal_step_sizes",
 ]
 
 #: Default bound on ``rows × len(etas) × len(eigenvalues)`` evaluated at once.
@@ -70,11 +71,28 @@ def chunks(n_rows: int, chunk_rows: int) -> Iterator[slice]:
         yield slice(start, min(start + chunk_rows, n_rows))
 
 
-def _run_chunks(chunk_fn, etas, betas, chunk_rows: int, progress: bool) -> Array:
-    """Apply ``chunk_fn(betas_chunk) -> (rows, len(etas))`` over the rows; pad the last chunk to
-    the common shape so that only one shape is ever compiled."""
+def _use_devices(sharded: bool | None) -> int:
+    """How many devices to split each chunk over: all of them unless ``sharded=False``."""
+    if sharded is False:
+        return 1
+    return jax.device_count()
+
+
+def _run_chunks(
+    chunk_fn, args: tuple, betas, chunk_rows: int, progress: bool, devices: int = 1
+) -> Array:
+    """Apply the jitted ``chunk_fn(*args, betas_chunk) -> (rows, len(etas))`` over the rows; pad
+    the last chunk to the common shape so that only one shape is ever compiled. ``args`` are
+    passed as arguments (never closed over), so a new spectrum or grid does not recompile.
+
+    With ``devices > 1`` each chunk's rows are split across a 1-D device mesh
+    (:func:`spectra.sharding.map_sharded` places them; the jitted chunk follows the data), and the
+    chunk size is rounded up to a multiple of the device count.
+    """
     n = betas.shape[0]
     chunk_rows = max(1, min(int(chunk_rows), n))
+    if devices > 1:
+        chunk_rows = -(-chunk_rows // devices) * devices
     slices = list(chunks(n, chunk_rows))
     if progress:
         from tqdm.auto import tqdm
@@ -86,7 +104,10 @@ def _run_chunks(chunk_fn, etas, betas, chunk_rows: int, progress: bool) -> Array
         pad = chunk_rows - rows.shape[0]
         if pad:
             rows = jnp.concatenate([rows, jnp.broadcast_to(rows[-1], (pad,))])
-        out.append(chunk_fn(rows)[: chunk_rows - pad])
+        if devices > 1:
+            out.append(sharding.map_sharded(chunk_fn, rows, static=args)[: chunk_rows - pad])
+        else:
+            out.append(chunk_fn(*args, rows)[: chunk_rows - pad])
     return jnp.concatenate(out, axis=0)
 
 
@@ -111,6 +132,7 @@ def rate_map(
     *,
     chunk_rows: int | None = None,
     progress: bool = False,
+    sharded: bool | None = None,
 ) -> Array:
     """``ρ(η, β) = ρ(∇F_{η,β}(ω*))`` from the closed form of paper Theorem 3, on a grid.
 
@@ -121,6 +143,8 @@ def rate_map(
         chunk_rows: rows per chunk; default keeps ``rows × len(etas) × len(eigenvalues)`` under
             :data:`DEFAULT_BUDGET`.
         progress: show a tqdm bar over the chunks.
+        sharded: split each chunk's rows over every device (``jax.sharding``); default: whenever
+            more than one device is present. Results equal the single-device ones.
 
     Returns:
         An array of shape ``(len(betas), len(etas))``; its dtype follows the inputs (float32 in,
@@ -134,7 +158,7 @@ def rate_map(
     if chunk_rows is None:
         chunk_rows = max(1, DEFAULT_BUDGET // (etas.shape[0] * lam.shape[0]))
     return _run_chunks(
-        lambda rows: rate_map_chunk(lam, etas, rows), etas, betas, chunk_rows, progress
+        rate_map_chunk, (lam, etas), betas, chunk_rows, progress, _use_devices(sharded)
     )
 
 
@@ -193,8 +217,8 @@ def operator_rate_map(
     if chunk_rows is None:
         chunk_rows = max(1, DEFAULT_BUDGET // (etas.shape[0] * (2 * game.n) ** 2))
     return _run_chunks(
-        lambda rows: operator_rate_chunk(make_operator, game, w_star, etas, rows),
-        etas,
+        functools.partial(operator_rate_chunk, make_operator),
+        (game, w_star, etas),
         betas,
         chunk_rows,
         progress,
@@ -206,3 +230,33 @@ def grid_argmin(values, etas, betas) -> tuple[float, float, float]:
     values = np.asarray(values)
     j, i = np.unravel_index(np.nanargmin(values), values.shape)
     return float(np.asarray(etas)[i]), float(np.asarray(betas)[j]), float(values[j, i])
+
+
+@jax.jit
+def _optimal_step_sizes_chunk(spectra: Array) -> tuple[Array, Array]:
+    result = jax.vmap(theory.optimal_step_size)(spectra)
+    return result.eta, result.rho
+
+
+def optimal_step_sizes(spectra, *, sharded: bool | None = None) -> tuple[Array, Array]:
+    """Paper Theorem 2's ``(η_best, ρ_max(η_best))`` for many spectra at once.
+
+    Args:
+        spectra: ``(S, m)`` eigenvalues, one spectrum per row (``Re λ > 0``).
+        sharded: split the rows over every device (default: when more than one is present).
+
+    Returns:
+        ``(etas, rhos)``, each of shape ``(S,)``; equal to calling
+        :func:`spectra.theory.optimal_step_size` on each row.
+    """
+    lam = jnp.asarray(spectra)
+    if lam.ndim != 2 or 0 in lam.shape:
+        raise ValueError(f"spectra: expected a non-empty 2-D array (S, m), got shape {lam.shape}")
+    if not bool(jnp.all(jnp.isfinite(lam))):
+        raise ValueError("spectra: expected finite eigenvalues")
+    if not bool(jnp.all(jnp.real(lam) > 0)):
+        raise ValueError("spectra: Theorem 2 assumes Re λ > 0 for every eigenvalue")
+    lam = lam.astype(jnp.result_type(lam.dtype, jnp.complex64))
+    if _use_devices(sharded) > 1:
+        return sharding.map_sharded(_optimal_step_sizes_chunk, lam)
+    return _optimal_step_sizes_chunk(lam)
