@@ -13,6 +13,7 @@ The closed forms are re-exported here, so a bound is one line away::
 """
 
 from spectra import eigensolvers, equilibria, games, operators, sweeps, theory, zoo
+from spectra.bounds import bounds_report
 from spectra.eigensolvers import eigenvalues
 from spectra.equilibria import nash_report
 from spectra.games import Game, jacobian, jvp, vector_field
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Game",
+    "bounds_report",
     "eigensolvers",
     "eigenvalues",
     "equilibria",

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from spectra.games import Game, vector_field
 
@@ -77,16 +78,15 @@ def _per_player(game: Game, value, name: str, *, positive: bool) -> tuple[Array,
     else:
         v_phi = v_theta = value
     for v, who in ((v_phi, "φ"), (v_theta, "θ")):
-        if not isinstance(v, jax.core.Tracer):
-            arr = jnp.asarray(v)
-            if arr.ndim != 0:
-                raise ValueError(
-                    f"{name}: expected a scalar for player {who}, got shape {arr.shape}"
-                )
-            if not bool(jnp.isfinite(arr)):
-                raise ValueError(f"{name}: expected a finite value for player {who}, got {v}")
-            if positive and not bool(arr > 0):
-                raise ValueError(f"{name}: expected a step size > 0 for player {who}, got {v}")
+        if isinstance(v, jax.core.Tracer):
+            continue
+        arr = np.asarray(v)  # concrete: check on the host, so this also works inside jit
+        if arr.ndim != 0:
+            raise ValueError(f"{name}: expected a scalar for player {who}, got shape {arr.shape}")
+        if not np.isfinite(arr):
+            raise ValueError(f"{name}: expected a finite value for player {who}, got {v}")
+        if positive and not arr > 0:
+            raise ValueError(f"{name}: expected a step size > 0 for player {who}, got {v}")
     dtype = game.dtype
     return jnp.asarray(v_phi, dtype), jnp.asarray(v_theta, dtype)
 
@@ -214,8 +214,8 @@ def consensus(game: Game, *, eta, gamma) -> UpdateOperator:
     """Consensus optimization: ``ω⁺ = ω − η (v + γ ∇½‖v‖²)(ω)`` (lecture eq. 15)."""
     eta_vec = _coordinatewise(game, _per_player(game, eta, "eta", positive=True))
     if not isinstance(gamma, jax.core.Tracer):
-        g = jnp.asarray(gamma)
-        if g.ndim != 0 or not bool(jnp.isfinite(g)) or bool(g < 0):
+        g = np.asarray(gamma)
+        if g.ndim != 0 or not np.isfinite(g) or g < 0:
             raise ValueError(f"gamma: expected a finite scalar >= 0, got {gamma!r}")
 
     def apply(w):

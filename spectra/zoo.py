@@ -5,6 +5,7 @@
 - :func:`quadratic`: a general-sum quadratic game with a prescribed Jacobian ∇v.
 - :func:`with_spectrum`: a quadratic game whose ∇v has a prescribed (complex) spectrum.
 - :func:`dirac_gan`: the Dirac-GAN of Mescheder, Geiger & Nowozin (ICML 2018) for a general f.
+- :func:`sine_game`: a 2-D zero-sum game with several stationary points (lecture Fig. 2).
 
 Each returns a :class:`~spectra.games.Game` whose reference point is its equilibrium.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "quadratic_from_jacobian",
     "with_spectrum",
     "dirac_gan",
+    "sine_game",
     "DIRAC_F",
     "by_name",
     "NAMES",
@@ -231,7 +233,26 @@ def dirac_gan(
     )
 
 
-NAMES = ("bilinear", "scalar", "dirac_gan", "dirac_gan_r1")
+def sine_game(*, damping: float = 0.2, dtype=jnp.float64) -> Game:
+    """A zero-sum 2-D game with several stationary points (for lecture Fig. 2).
+
+    ``L_θ = f``, ``L_φ = −f`` with ``f(φ, θ) = sin φ sin θ + (damping/2)(θ² − φ²)``. The origin is
+    a strict local Nash equilibrium (∇v has eigenvalues ``damping ± i``); near
+    ``(±π/2, ±π/2)`` lie stationary points where one player sits at a maximum of its own loss,
+    which the conservative field ``−∇½‖v‖²`` nevertheless makes attractive.
+    """
+
+    def f(phi, theta):
+        return jnp.sin(phi) * jnp.sin(theta) + 0.5 * damping * (theta**2 - phi**2)
+
+    def loss_phi(phi, theta):
+        return -f(phi, theta)
+
+    zero = jnp.zeros((), dtype)
+    return Game(loss_phi, f, zero, zero, name="sine", zero_sum=True)
+
+
+NAMES = ("bilinear", "scalar", "dirac_gan", "dirac_gan_r1", "sine")
 
 
 def by_name(name: str) -> Game:
@@ -241,6 +262,7 @@ def by_name(name: str) -> Game:
         "scalar": lambda: scalar_bilinear(),
         "dirac_gan": lambda: dirac_gan(),
         "dirac_gan_r1": lambda: dirac_gan(gradient_penalty=0.3),
+        "sine": lambda: sine_game(),
     }
     if name not in builders:
         raise ValueError(f"game: unknown name {name!r}; expected one of {', '.join(NAMES)}")

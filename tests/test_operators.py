@@ -201,3 +201,18 @@ def test_operators_vmap_over_hyperparameters():
     radii = jax.jit(jax.vmap(radius))(etas, betas)
     expected = [radius(float(e), float(b)) for e, b in zip(etas, betas, strict=True)]
     np.testing.assert_allclose(radii, expected, rtol=1e-10)
+
+
+def test_factories_accept_python_floats_inside_jit():
+    game = zoo.dirac_gan(gradient_penalty=0.5)
+
+    @jax.jit
+    def radius(beta, eta):
+        op = ops.momentum(game, eta=0.1, beta=beta)
+        cons = ops.consensus(game, eta=eta, gamma=1.0)
+        return ops.spectral_radius(
+            op, ops.fixed_point_state(op, game.point())
+        ), ops.spectral_radius(cons, game.point())
+
+    r1, r2 = radius(0.2, 0.3)
+    assert 0 < float(r1) < 1.5 and 0 < float(r2) < 1.5

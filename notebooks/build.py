@@ -1,0 +1,436 @@
+"""Write the walkthrough notebooks and execute them in place (outputs saved).
+
+    python notebooks/build.py            # write and execute all
+    python notebooks/build.py --no-run   # write only
+
+Each notebook uses the public API of ``spectra`` only. ``tests/test_notebooks.py`` executes the
+saved notebooks, so edit the cells here, rebuild, and commit the ``.ipynb`` files.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = """\
+%matplotlib inline
+%config InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "dpi": 72}
+import jax
+
+jax.config.update("jax_enable_x64", True)  # the theorems are checked to ~1e-12 below
+
+import numpy as np
+
+from spectra import figures, games, theory, zoo
+from spectra import operators as ops
+from spectra.bounds import bounds_report"""
+
+
+THEORY = [
+    (
+        "md",
+        """\
+# The theorems behind the step size and the momentum
+
+A walk through the closed forms of *Negative Momentum for Improved Game Dynamics* (Gidel et al.
+2019) and lecture 14 of IFT 6085 (*The Numerics of GANs*), each held against the autodiff
+Jacobian of the real update operator:
+
+- **Lemma 11** (Mescheder et al. 2017): the largest stable step of gradient descent;
+- **Theorem 2**: the best step size of gradient descent, its bounds and its rate;
+- **Theorem 3**: the eigenvalues of the heavy-ball operator;
+- **Theorem 4**: where a small *negative* momentum helps.
+
+Everything is about the spectrum of ∇v at a stationary point ω*: near ω*, an update operator F
+converges at the rate ρ(∇F(ω*)) (Theorem 1 / Proposition 6).""",
+    ),
+    ("code", SETUP),
+    (
+        "md",
+        """\
+## A game with a prescribed spectrum
+
+`zoo.with_spectrum` builds a quadratic game whose ∇v has the eigenvalues we ask for (and their
+conjugates); with a PRNG key, ∇v is a dense, non-normal-looking matrix with that spectrum.""",
+    ),
+    (
+        "code",
+        """\
+lam = np.array([1 + 1.5j, 2 + 1j, 4.0])
+game = zoo.with_spectrum(lam, key=jax.random.PRNGKey(0))
+w_star = game.point()
+print(np.sort_complex(np.linalg.eigvals(np.asarray(games.jacobian(game, w_star)))).round(6))
+
+
+def radius(op):
+    \"\"\"ρ(∇F(ω*)) from the autodiff Jacobian of the operator itself.\"\"\"
+    return float(ops.spectral_radius(op, ops.fixed_point_state(op, w_star)))""",
+    ),
+    (
+        "md",
+        """\
+## Lemma 11: the largest stable step
+
+Gradient descent `F_η(ω) = ω − η v(ω)` has `∇F = I − η∇v`; it is locally stable iff
+`η < 2 Re(1/λ)` for every eigenvalue λ (the lecture's `h < 2/|Re λ| / (1 + (Im λ/Re λ)²)` with
+`A = −∇v`). Just below the bound the operator contracts, just above it does not:""",
+    ),
+    (
+        "code",
+        """\
+h = float(theory.max_stable_step(lam))
+print(f"Lemma 11: stable iff η < {h:.6f}")
+for factor in (0.99, 1.01):
+    print(f"  η = {factor} × bound: ρ = {radius(ops.simultaneous(game, eta=factor * h)):.6f}")""",
+    ),
+    (
+        "code",
+        """\
+figures.render("stability", figures.compute("stability", n_steps=60))""",
+    ),
+    (
+        "md",
+        """\
+## Theorem 2: the best step size
+
+`optimal_step_size` solves `min_η max_k |1 − ηλ_k|` exactly and reports Theorem 2's bounds
+`Re(1/λ₁) ≤ η_best ≤ 2 Re(1/λ₁)` and `max sin²ψ_k ≤ ρ² ≤ 1 − Re(1/λ₁)δ`. A scan of the real
+operator's spectral radius finds the same minimum:""",
+    ),
+    (
+        "code",
+        """\
+best = theory.optimal_step_size(lam)
+print(f"η_best = {float(best.eta):.6f} in [{float(best.eta_bounds[0]):.4f}, {float(best.eta_bounds[1]):.4f}]")
+print(f"ρ      = {float(best.rho):.6f};  ρ² = {float(best.rho) ** 2:.4f} in "
+      f"[{float(best.rho_squared_bounds[0]):.4f}, {float(best.rho_squared_bounds[1]):.4f}]")
+print("limiting eigenvalues:", lam[np.asarray(best.active)], "tangent:", bool(best.tangent))
+etas = np.linspace(0.8, 1.2, 9) * float(best.eta)
+scan = [radius(ops.simultaneous(game, eta=float(e))) for e in etas]
+print("scan minimum at η =", round(float(etas[int(np.argmin(scan))]), 6), " ρ =", round(min(scan), 6))""",
+    ),
+    (
+        "md",
+        """\
+The paper's Fig. 2: the paths `1 − ηλᵢ` as η grows. With a real eigenvalue 4 (left) one
+eigenvalue limits the rate and its path is tangent to the circle of radius ρ(η_best); moving that
+eigenvalue to 6 (right) makes two paths cut the circle.""",
+    ),
+    ("code", 'figures.render("step_size", figures.compute("step_size", n_steps=100))'),
+    (
+        "md",
+        """\
+## Theorem 3: the eigenvalues of heavy-ball momentum
+
+`ω_{t+1} = ω_t − η v(ω_t) + β(ω_t − ω_{t−1})` acts on `(ω_t, ω_{t−1})`; each eigenvalue λ of ∇v
+becomes the two roots `μ±(β, η, λ)` of eq. 7. Against the autodiff spectrum of the operator:""",
+    ),
+    (
+        "code",
+        """\
+eta, beta = 0.3, -0.2
+mu_plus, mu_minus = (np.asarray(m) for m in theory.momentum_eigenvalues(lam, eta=eta, beta=beta))
+closed = np.concatenate([mu_plus, mu_minus, mu_plus.conj(), mu_minus.conj()])
+op = ops.momentum(game, eta=eta, beta=beta)
+autodiff = np.asarray(ops.spectrum(op, ops.fixed_point_state(op, w_star)))
+print("max |closed form − autodiff| =", np.abs(np.sort_complex(closed) - np.sort_complex(autodiff)).max())""",
+    ),
+    (
+        "code",
+        'figures.render("momentum_eigenvalues", figures.compute("momentum_eigenvalues", n_betas=401))',
+    ),
+    (
+        "md",
+        """\
+## Theorem 4: where a small negative momentum helps
+
+For `η ∈ I(λ)` the rate of λ *increases* with β at β = 0, so a small β < 0 lowers it. When the
+intervals of the limiting eigenvalues overlap around η_best, negative momentum beats the best
+gradient descent. `optimal_momentum` finds the best (η, β) numerically:""",
+    ),
+    (
+        "code",
+        """\
+spectrum = np.array([1 + 1.5j, 2 + 1j, 3 + 0.5j])
+lo, hi = theory.momentum_interval(spectrum)
+for z, a, b in zip(spectrum, np.asarray(lo), np.asarray(hi)):
+    print(f"I({z:.3g}) = ({a:.4f}, {b:.4f})")
+cap = theory.interval_intersection(spectrum)
+print(f"intersection = ({float(cap.lo):.4f}, {float(cap.hi):.4f})")
+m = theory.optimal_momentum(spectrum)
+print(f"optimal η = {float(m.eta):.4f}, β = {float(m.beta):.4f}: ρ = {float(m.rho):.4f}"
+      f"  (gradient descent: η = {float(m.gd_eta):.4f}, ρ = {float(m.gd_rho):.4f})")""",
+    ),
+    (
+        "code",
+        'figures.render("rate_map", figures.compute("rate_map", eigenvalues=spectrum, n_eta=81, n_beta=61))',
+    ),
+    (
+        "md",
+        """\
+## Everything at once
+
+`bounds_report` (and `spectra bounds --eigs "..."` on the command line) collects all of the
+above. Spectra outside the theorems' assumption (`Re λ ≤ 0`) are refused with a `ValueError`.""",
+    ),
+    (
+        "code",
+        """\
+report = bounds_report(spectrum)
+print(report["max_stable_step"], report["step_size"]["case"], report["momentum"])
+try:
+    bounds_report([1j, -1j])
+except ValueError as err:
+    print("ValueError:", err)""",
+    ),
+]
+
+
+BILINEAR = [
+    (
+        "md",
+        """\
+# The bilinear game and Table 1
+
+`min_θ max_φ θᵀAφ` (Gidel et al. 2019, Fig. 1): ∇v = [[0, −Aᵀ], [A, 0]] has purely imaginary
+eigenvalues ±iσ_k(A), outside every theorem's assumption `Re λ > 0`. The paper's Table 1:
+
+| method | β | bounded | converges |
+|---|---|---|---|
+| simultaneous | any | ✗ | ✗ |
+| alternating | > 0 | ✗ | ✗ |
+| alternating | 0 | ✓ | ✗ |
+| alternating | < 0 | ✓ | ✓ |
+
+We reproduce it from the spectral radius of each operator's autodiff Jacobian and from runs.""",
+    ),
+    ("code", SETUP),
+    (
+        "code",
+        """\
+A = np.array([[1.0, 0.5], [0.0, 1.5]])
+game = zoo.bilinear(A)
+w_star = game.point()
+print("eigenvalues of ∇v:", np.linalg.eigvals(np.asarray(games.jacobian(game, w_star))).round(6))
+print("singular values of A:", np.linalg.svd(A, compute_uv=False).round(6))""",
+    ),
+    (
+        "code",
+        """\
+def outcome(eta, beta, alternating, steps=300):
+    op = ops.momentum(game, eta=eta, beta=beta, alternating=alternating)
+    rho = float(ops.spectral_radius(op, ops.fixed_point_state(op, w_star)))
+    states = ops.iterate(op, ops.initial_state(op, w_star + 0.1), steps)
+    d = np.asarray(ops.distances(op, states, w_star))
+    return rho, bool(d.max() <= 3 * d[0]), bool(d[-1] <= 0.1 * d[0])
+
+
+print(f"{'method':<13}{'β':>6}{'ρ(∇F)':>10}{'bounded':>9}{'converges':>11}")
+for alternating in (False, True):
+    for beta in (-0.3, 0.0, 0.3):
+        rho, bounded, converges = outcome(0.5, beta, alternating)
+        name = "alternating" if alternating else "simultaneous"
+        print(f"{name:<13}{beta:>6}{rho:>10.4f}{'✓' if bounded else '✗':>9}{'✓' if converges else '✗':>11}")""",
+    ),
+    (
+        "md",
+        """\
+The spectral radius over a grid of (η, β), vectorised with `jax.vmap` over the operator
+factories: only alternating updates with β < 0 reach ρ < 1.""",
+    ),
+    (
+        "code",
+        """\
+from matplotlib.figure import Figure
+
+
+def radius_map(alternating, etas, betas):
+    def rho(eta, beta):
+        op = ops.momentum(game, eta=eta, beta=beta, alternating=alternating)
+        return ops.spectral_radius(op, ops.fixed_point_state(op, w_star))
+
+    grid = jax.vmap(jax.vmap(rho, (0, None)), (None, 0))
+    return np.asarray(jax.jit(grid)(etas, betas))
+
+
+etas, betas = np.linspace(0.02, 1.0, 50), np.linspace(-0.9, 0.9, 37)
+fig = Figure(figsize=(9, 3.6), layout="constrained")
+for ax, alternating in zip(fig.subplots(1, 2), (False, True)):
+    rho = radius_map(alternating, etas, betas)
+    mesh = ax.pcolormesh(etas, betas, np.minimum(rho, 1.3), cmap="magma_r", vmin=0.8, vmax=1.3)
+    ax.contour(etas, betas, rho, levels=[1.0], colors="w")
+    ax.set(xlabel="η", ylabel="β", title=f"{'alternating' if alternating else 'simultaneous'}: min ρ = {rho.min():.3f}")
+fig.colorbar(mesh, ax=fig.axes, label="ρ(∇F) (white: 1)")
+fig""",
+    ),
+    (
+        "md",
+        """\
+The paper's Fig. 1 on the scalar game `min_θ max_φ θφ`: iterates in the (θ, φ) plane and the
+distance to the equilibrium, with Table 1 measured on the runs.""",
+    ),
+    ("code", 'figures.render("bilinear", figures.compute("bilinear", steps=120))'),
+    (
+        "md",
+        """\
+Lemma 11 and Theorems 2-4 do not apply here: the bounds refuse the spectrum, and say why.""",
+    ),
+    (
+        "code",
+        """\
+from spectra.bounds import game_eigenvalues
+
+try:
+    bounds_report(game_eigenvalues(game))
+except ValueError as err:
+    print("ValueError:", err)""",
+    ),
+]
+
+
+DIRAC = [
+    (
+        "md",
+        """\
+# The Dirac-GAN and consensus optimization
+
+The Dirac-GAN (Mescheder, Geiger & Nowozin 2018): data is a Dirac at 0, the generator a Dirac at
+θ, the discriminator `D(x) = ψx`. At the equilibrium (0, 0), `∇v = [[γ, −f'(0)], [f'(0), 0]]`
+with the gradient penalty γ; without it the eigenvalues `±i f'(0)` are purely imaginary, and
+gradient descent circles or spirals out. Two remedies shift the spectrum to `Re λ > 0`:
+
+- a gradient penalty on the discriminator (R1: `γ/2 ψ²`);
+- consensus optimization (lecture eq. 15): follow `v + γ∇½‖v‖²`, whose Jacobian at ω* is
+  `∇v + γ∇vᵀ∇v`.""",
+    ),
+    ("code", SETUP),
+    (
+        "code",
+        """\
+plain = zoo.dirac_gan()
+w_star = plain.point()
+jac = np.asarray(games.jacobian(plain, w_star))
+print("∇v at ω* =\\n", jac.round(6), "\\neigenvalues:", np.linalg.eigvals(jac).round(6))
+
+
+def radius(op, w=w_star):
+    return float(ops.spectral_radius(op, ops.fixed_point_state(op, w)))
+
+
+for name, op in [("simultaneous", ops.simultaneous(plain, eta=0.3)),
+                 ("alternating", ops.alternating(plain, eta=0.3))]:
+    print(f"{name:<13} ρ = {radius(op):.6f}")""",
+    ),
+    (
+        "md",
+        """\
+## The spectrum against the regularisation weight
+
+With the penalty, the eigenvalues are the roots of `μ² − γμ + f'(0)²`; with consensus they are
+`γ f'(0)² ± i f'(0)`. Once `Re λ > 0`, Lemma 11 gives a stable step and Theorem 2 a best one:""",
+    ),
+    (
+        "code",
+        """\
+for gamma in (0.1, 0.3, 1.0):
+    r1 = zoo.dirac_gan(gradient_penalty=gamma)
+    lam_r1 = np.linalg.eigvals(np.asarray(games.jacobian(r1, w_star)))
+    cons_jac = jax.jacfwd(lambda w: ops.consensus_field(plain, w, gamma=gamma))(w_star)
+    lam_c = np.linalg.eigvals(np.asarray(cons_jac))
+    print(f"γ = {gamma}: penalty λ = {lam_r1.round(4)}, η < {float(theory.max_stable_step(lam_r1)):.3f};"
+          f"  consensus λ = {lam_c.round(4)}, η < {float(theory.max_stable_step(lam_c)):.3f}")""",
+    ),
+    (
+        "md",
+        """\
+## Runs and rates
+
+Consensus optimization from near the equilibrium converges at the rate its spectral radius
+predicts (Theorem 1): the rate fitted to the iterates matches `ρ(∇F(ω*))`.""",
+    ),
+    (
+        "code",
+        """\
+gamma, eta = 1.0, 0.5
+op = ops.consensus(plain, eta=eta, gamma=gamma)
+states = ops.iterate(op, ops.initial_state(op, w_star + 1e-3), 200)
+d = ops.distances(op, states, w_star)
+print(f"ρ(∇F) = {radius(op):.6f}, fitted rate = {float(ops.fitted_rate(d, burn_in=20)):.6f}")
+lam_c = np.linalg.eigvals(np.asarray(jax.jacfwd(lambda w: ops.consensus_field(plain, w, gamma=gamma))(w_star)))
+print(f"Theorem 2 for the consensus spectrum: η_best = {float(theory.optimal_step_size(lam_c).eta):.4f},"
+      f" ρ = {float(theory.optimal_step_size(lam_c).rho):.6f}")
+print("at η_best, the operator's ρ =", round(radius(ops.consensus(plain, eta=float(theory.optimal_step_size(lam_c).eta), gamma=gamma)), 6))""",
+    ),
+    (
+        "md",
+        """\
+Vector fields and trajectories (the flow drawn is the descent direction): without regularisation
+simultaneous steps spiral out and alternating steps cycle; the gradient penalty and consensus
+both pull the iterates in. Right: the eigenvalues of ∇v at ω* against the weight γ.""",
+    ),
+    ("code", 'figures.render("dirac_gan", figures.compute("dirac_gan", n_grid=21, n_weights=41))'),
+    (
+        "md",
+        """\
+## Lecture Fig. 2: why not just minimise ½‖v‖²?
+
+On a 2-D zero-sum game with several stationary points (`zoo.sine_game`), the field v
+attracts only the local Nash equilibrium (green). The conservative field `−∇½‖v‖²` makes *every*
+stationary point attractive (filled), including the bad ones (red). The combined field of
+consensus optimization keeps the good point attractive and the bad ones repelling.""",
+    ),
+    ("code", 'figures.render("fields", figures.compute("fields", n_grid=25))'),
+    (
+        "code",
+        """\
+r1 = zoo.by_name("dirac_gan_r1")
+from spectra.bounds import game_eigenvalues
+
+report = bounds_report(game_eigenvalues(r1))
+print("Dirac-GAN with penalty 0.3:", report["step_size"], report["momentum"], sep="\\n")""",
+    ),
+]
+
+
+NOTEBOOKS = {"theory.ipynb": THEORY, "bilinear.ipynb": BILINEAR, "dirac_gan.ipynb": DIRAC}
+
+
+def build(cells) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [new_markdown_cell(s) if k == "md" else new_code_cell(s) for k, s in cells]
+    return nb
+
+
+def execute(nb: nbformat.NotebookNode, *, timeout: int = 300) -> nbformat.NotebookNode:
+    NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+    ).execute()
+    return nb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="notebooks to build (default: all)")
+    parser.add_argument("--no-run", action="store_true", help="write without executing")
+    args = parser.parse_args()
+    for name in args.names or NOTEBOOKS:
+        nb = build(NOTEBOOKS[name])
+        if not args.no_run:
+            execute(nb)
+        nbformat.write(nb, HERE / name)
+        print("wrote", HERE / name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The numbers behind each figure, at small sizes, held against the operators' autodiff spectra and
+the seeds' claims; and the files ``spectra figures`` writes."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spectra import figures, games, theory, zoo
+from spectra import operators as ops
+from spectra.cli import main
+
+
+def _radius(op, w_star):
+    return float(ops.spectral_radius(op, ops.fixed_point_state(op, w_star)))
+
+
+# -- 1. paper Fig. 2 / Theorem 2 ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def step_size():
+    return figures.compute("step_size", n_steps=20)
+
+
+def test_step_size_radius_is_optimal_for_the_real_operator(step_size):
+    panels = zip(step_size["eigenvalues"], step_size["eta_best"], step_size["rho"], strict=True)
+    for lam, eta, rho in panels:
+        assert rho == pytest.approx(float(theory.optimal_step_size(lam).rho), abs=0)
+        game = zoo.with_spectrum(lam)
+        w = game.point()
+        measured = _radius(ops.simultaneous(game, eta=float(eta)), w)
+        np.testing.assert_allclose(measured, rho, rtol=1e-10)
+        for factor in (0.99, 1.01):  # a minimum: both neighbours are worse
+            assert _radius(ops.simultaneous(game, eta=float(eta) * factor), w) > rho + 1e-6
+
+
+def test_step_size_tangent_left_cut_right(step_size):
+    """Left: one eigenvalue (and its conjugate) on the red circle; right: two."""
+    tangent, cut = step_size["tangent"]
+    assert bool(tangent) and not bool(cut)
+    for p, n_limiting in ((0, 1), (1, 2)):
+        at_best = np.abs(step_size["at_best"][p])
+        on_circle = np.isclose(at_best, step_size["rho"][p], rtol=1e-9)
+        assert on_circle.sum() == n_limiting
+        np.testing.assert_array_equal(on_circle, step_size["active"][p])
+    # The tangent case is Theorem 2's η_best = Re(1/λ₁), ρ² = sin²ψ₁.
+    lam1 = step_size["eigenvalues"][0][step_size["active"][0]][0]
+    np.testing.assert_allclose(step_size["eta_best"][0], (1 / lam1).real, rtol=1e-12)
+    np.testing.assert_allclose(step_size["rho"][0], abs(lam1.imag) / abs(lam1), rtol=1e-12)
+
+
+def test_step_size_figure_draws_that_radius(step_size):
+    fig = figures.render("step_size", step_size)
+    for ax, rho in zip(fig.axes, step_size["rho"], strict=True):
+        radii = sorted(p.get_radius() for p in ax.patches)
+        assert radii == pytest.approx(sorted([1.0, float(rho)]), abs=0)
+
+
+# -- 2. paper Fig. 1 and Table 1 ------------------------------------------------------------------
+
+
+def test_bilinear_reproduces_table_1():
+    data = figures.compute("bilinear", steps=120)
+    expected = {  # (alternating, sign of β): (bounded, converges), paper Table 1
+        (False, -1): (False, False),
+        (False, 0): (False, False),
+        (False, 1): (False, False),
+        (True, 1): (False, False),
+        (True, 0): (True, False),
+        (True, -1): (True, True),
+    }
+    for k, beta in enumerate(data["betas"]):
+        key = (bool(data["alternating"][k]), int(np.sign(beta)))
+        assert (bool(data["bounded"][k]), bool(data["converges"][k])) == expected[key], key
+        rho = data["spectral_radius"][k]
+        assert (rho < 1 - 1e-3) == (key == (True, -1))
+        if key == (True, 0):
+            assert rho == pytest.approx(1.0, abs=1e-9)
+    np.testing.assert_allclose(data["distances"], np.hypot(data["phi"], data["theta"]))
+
+
+# -- 3. Theorem 3 -------------------------------------------------------------------------------
+
+
+def test_momentum_eigenvalues_match_the_operator_and_the_optimum():
+    data = figures.compute("momentum_eigenvalues", n_betas=41)
+    lam, eta = complex(data["lam"]), float(data["eta"])
+    game = zoo.with_spectrum([lam])
+    w = game.point()
+    for i in (0, 13, 20, 40):
+        beta = float(data["betas"][i])
+        spec = np.asarray(ops.spectrum(ops.momentum(game, eta=eta, beta=beta), np.r_[w, w]))
+        mine = np.r_[data["mu_plus"][i], data["mu_minus"][i]]
+        mine = np.r_[mine, mine.conj()]
+        np.testing.assert_allclose(np.sort_complex(spec), np.sort_complex(mine), atol=1e-9)
+    beta_star, rho_star = float(data["beta_star"]), float(data["rho_star"])
+    assert beta_star < 0
+    op = ops.momentum(game, eta=eta, beta=beta_star)
+    np.testing.assert_allclose(_radius(op, w), rho_star, rtol=1e-6)
+    assert data["rate"].min() >= rho_star - 1e-9
+    assert rho_star < data["gd_rho"] < 1
+
+
+# -- 4. the rate map ------------------------------------------------------------------------------
+
+
+def test_rate_map_optimum_is_optimal_momentum_and_the_grid_agrees():
+    data = figures.compute("rate_map", n_eta=30, n_beta=25)
+    lam = data["eigenvalues"]
+    best = theory.optimal_momentum(lam)
+    assert (data["eta_star"], data["beta_star"], data["rho_star"]) == (
+        float(best.eta),
+        float(best.beta),
+        float(best.rho),
+    )
+    assert data["rates"].shape == (25, 30)
+    assert data["rates"].min() >= data["rho_star"] - 1e-9  # no grid cell beats the optimum
+    game = zoo.with_spectrum(lam)
+    w = game.point()
+    i, j = 7, 11  # one cell against the autodiff Jacobian of the operator
+    op = ops.momentum(game, eta=float(data["etas"][j]), beta=float(data["betas"][i]))
+    np.testing.assert_allclose(data["rates"][i, j], _radius(op, w), rtol=1e-9)
+    op = ops.momentum(game, eta=float(data["eta_star"]), beta=float(data["beta_star"]))
+    np.testing.assert_allclose(_radius(op, w), data["rho_star"], rtol=1e-6)
+    lo, hi = data["intersection"]
+    assert lo < data["gd_eta"] < hi  # Theorem 4: a small β < 0 helps at η_best here
+    assert data["beta_star"] < 0
+
+
+# -- 5. Lemma 11 ------------------------------------------------------------------------------------
+
+
+def test_stability_radius_crosses_one_at_lemma_11():
+    data = figures.compute("stability", n_steps=40)
+    for radius, bound in zip(data["radius"], data["max_stable_step"], strict=True):
+        h = data["steps"]
+        assert np.all(radius[h < 0.99 * bound] < 1.0)
+        assert np.all(radius[h > 1.01 * bound] > 1.0)
+    plain, consensus = data["max_stable_step"]
+    assert consensus > 2 * plain  # consensus's γ shifts the spectrum: larger steps are stable
+    shifted = data["jacobian_eigenvalues"][1]
+    assert shifted.real.min() > data["jacobian_eigenvalues"][0].real.min()
+
+
+# -- 6. lecture Fig. 2 -------------------------------------------------------------------------------
+
+
+def test_fields_conservative_field_attracts_bad_points():
+    data = figures.compute("fields", n_grid=9)
+    nash = data["local_nash"]
+    assert nash.sum() == 1 and len(nash) == 5
+    origin = np.flatnonzero(nash)[0]
+    assert data["point_phi"][origin] == pytest.approx(0, abs=1e-9)
+    v_attr, conservative_attr, combined_attr = data["attractive"]
+    assert v_attr[origin] and combined_attr[origin] and conservative_attr.all()
+    assert not v_attr[~nash].any() and not combined_attr[~nash].any()
+    # the grid holds the game's field (θ-component, φ-component)
+    game = zoo.sine_game()
+    i, j = 2, 6
+    v = np.asarray(games.vector_field(game, np.array([data["phi"][i], data["theta"][j]])))
+    np.testing.assert_allclose([data["field_phi"][0, i, j], data["field_theta"][0, i, j]], v)
+
+
+# -- 7. the Dirac-GAN ---------------------------------------------------------------------------------
+
+
+def test_dirac_gan_runs_and_spectra():
+    data = figures.compute("dirac_gan", steps=150, n_grid=5, n_weights=5)
+    d = np.hypot(data["traj_theta"], data["traj_phi"])
+    keys = zip(data["traj_panel"], data["traj_label"], strict=True)
+    outcome = dict(zip(keys, d, strict=True))
+    assert outcome[(0, "simultaneous")][-1] > 1.5 * d[0, 0]  # spirals out
+    alt = outcome[(0, "alternating")]
+    assert alt.max() < 2 * alt[0] and alt[-1] > 0.5 * alt[0]  # cycles
+    for key in ((1, "simultaneous"), (1, "alternating"), (2, "consensus")):
+        assert outcome[key][-1] < 0.05 * outcome[key][0], key
+    # ∇v at ω* = [[γ, −f'(0)], [f'(0), 0]], f'(0) = 1/2; consensus adds γ∇vᵀ∇v = γ/4 I.
+    for g, eig in zip(data["weights"], data["eig_penalty"], strict=True):
+        np.testing.assert_allclose(
+            np.sort_complex(eig), np.sort_complex(np.roots([1, -g, 0.25])), atol=1e-10
+        )
+    expected = data["weights"][:, None] / 4 + np.array([0.5j, -0.5j])
+    np.testing.assert_allclose(
+        np.sort_complex(data["eig_consensus"]), np.sort_complex(expected), atol=1e-12
+    )
+
+
+# -- 8. rates --------------------------------------------------------------------------------------
+
+
+def test_fitted_slopes_match_log_rho():
+    data = figures.compute("rates", steps=120)
+    np.testing.assert_allclose(
+        np.log(data["fitted_rate"]), np.log(data["spectral_radius"]), atol=4e-3
+    )
+    lam = data["eigenvalues"]
+    assert data["spectral_radius"][0] == pytest.approx(
+        float(theory.optimal_step_size(lam).rho), rel=1e-9
+    )
+    assert data["spectral_radius"][1] == pytest.approx(
+        float(theory.optimal_momentum(lam).rho), rel=1e-6
+    )
+
+
+# -- files and the CLI -------------------------------------------------------------------------------
+
+
+def test_names_in_the_cli_match_the_registry():
+    from spectra.cli.figures import NAMES
+
+    assert NAMES == figures.figure_names()
+
+
+def test_write_figure_files_roundtrip(tmp_path):
+    paths = figures.write_figure("bilinear", tmp_path, steps=30)
+    assert [p.name for p in paths] == ["bilinear.png", "bilinear.npz", "bilinear.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)  # no temp
+    assert all(p.stat().st_mode & 0o044 for p in paths)  # readable by others (not mkstemp's 0600)
+    with np.load(paths[1], allow_pickle=False) as npz:
+        data = dict(npz)
+    assert data["distances"].shape == (6, 31)
+    figures.render("bilinear", data)  # the saved arrays are enough to redraw
+    header = paths[2].read_text().splitlines()[0]
+    assert header.startswith("method,beta,spectral_radius,bounded,converges")
+    image = np.asarray(Image.open(paths[0]).convert("L"))
+    border = np.r_[
+        image[:2].ravel(), image[-2:].ravel(), image[:, :2].ravel(), image[:, -2:].ravel()
+    ]
+    assert border.min() == 255  # nothing clipped at the edges
+
+
+def test_cli_figures(tmp_path, capsys):
+    assert main(["figures", "--out", str(tmp_path), "--quiet", "step_size"]) == 0
+    assert (tmp_path / "step_size.png").stat().st_size > 10_000
+    assert main(["figures", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown figure 'nope'" in err[0]
+    with pytest.raises(ValueError, match="unknown figure"):
+        figures.compute("nope")
