@@ -1,0 +1,87 @@
+"""Input checks shared by the closed forms: concrete inputs are validated, traced ones are not."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+
+
+# -- input handling -----------------------------------------------------------------------
+
+
+def _traced(*xs) -> bool:
+    return any(isinstance(x, jax.core.Tracer) for x in xs)
+
+
+def _complex(x) -> Array:
+    x = jnp.asarray(x)
+    return x if jnp.iscomplexobj(x) else x.astype(jnp.result_type(x.dtype, jnp.complex64))
+
+
+def _check_finite(x, name: str) -> None:
+    if not _traced(x) and not np.all(np.isfinite(np.asarray(x))):
+        raise ValueError(f"{name}: expected finite values")
+
+
+def _check_eta(eta) -> None:
+    _check_finite(eta, "eta")
+    if not _traced(eta) and not np.all(np.asarray(eta) > 0):
+        raise ValueError("eta: expected a step size > 0")
+
+
+def _check_broadcast(**arrays) -> None:
+    try:
+        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
+        raise ValueError(f"{', '.join(arrays)}: shapes do not broadcast ({shapes})") from None
+
+
+def _check_stable_half_plane(lam, name: str, source: str) -> None:
+    if not _traced(lam) and not np.all(np.real(np.asarray(lam)) > 0):
+        raise ValueError(f"{name}: {source} assumes Re λ > 0 for every eigenvalue")
+
+
+def _spectrum(eigenvalues, source: str | None) -> Array:
+    """A validated 1-D complex spectrum: non-empty, finite and, if ``source`` names the result
+    that assumes it, with ``Re λ > 0`` (checked when concrete)."""
+    lam = _complex(eigenvalues)
+    if lam.ndim == 0:
+        lam = lam[None]
+    if lam.ndim != 1:
+        raise ValueError(f"eigenvalues: expected a 1-D sequence, got shape {lam.shape}")
+    if lam.shape[0] == 0:
+        raise ValueError("eigenvalues: expected a non-empty spectrum")
+    _check_finite(lam, "eigenvalues")
+    if source is not None:
+        _check_stable_half_plane(lam, "eigenvalues", source)
+    return lam
+
+
+def _canonical(lam: Array) -> Array:
+    """``Re λ + i|Im λ|``: one representative per conjugate pair (rates are conjugation-blind)."""
+    return lam.real + 1j * jnp.abs(lam.imag)
+
+
+def merge_conjugates(eigenvalues) -> Array:
+    """One representative ``Re λ + i|Im λ|`` per conjugate pair, exact duplicates removed.
+
+    Every rate here is the same for λ and its conjugate (real η, β), so a real ∇v's spectrum
+    needs only half the work. Duplicates are removed only for concrete input (under tracing the
+    shape must stay fixed, so only the representatives are taken). Order: sorted.
+    """
+    lam = _canonical(_spectrum(eigenvalues, None))
+    if _traced(lam):
+        return lam
+    pairs = np.unique(np.stack([np.real(lam), np.imag(lam)], axis=1), axis=0)
+    return jnp.asarray(pairs[:, 0] + 1j * pairs[:, 1], dtype=lam.dtype)
+
+
+def _nan_unless(ok, x):
+    return jnp.where(ok, x, jnp.nan)
+
+
+# -- gradient descent: |1 − ηλ| -----------------------------------------------------------
