@@ -1,0 +1,640 @@
+"""Probe any game at any point: the spectra that govern its local training dynamics.
+
+:func:`probe_game` computes, at a point ``w = (φ, θ)`` of a :class:`~spectra.games.Game`:
+
+1. ``k`` eigenvalues of the game Jacobian ∇v (paper eq. 2) for each selection in ``which``
+   (largest magnitude, largest / smallest real part, largest imaginary part): dense LAPACK when
+   ``n ≤ dense_max`` (then the whole spectrum), otherwise ARPACK on forward-over-reverse
+   Jacobian-vector products streamed over minibatches (:mod:`spectra.probe.products`);
+2. the ``k`` largest-magnitude eigenvalues of each player's Hessian ``∇²_φ L_φ`` and ``∇²_θ L_θ``
+   (symmetric: ``eigh`` or Lanczos);
+3. the spectrum and spectral radius of the update operator ∇F that the run used
+   (:mod:`spectra.probe.update`: Theorem 3 for simultaneous momentum, otherwise the JVP of the
+   actual update step);
+4. what the theory says about it (:mod:`spectra.probe.advice`).
+
+Every eigenvalue comes with its relative residual ``‖Ax − λx‖ / (‖A‖ ‖x‖)`` recomputed from
+fresh products (:func:`spectra.eigensolvers.eigenvalues`). When ARPACK stops before ``k`` values
+converge, the ones that did are kept, marked, and the failure is listed in ``errors``.
+
+The probe knows nothing about GANs: :func:`spectra.probe.checkpoints.probe_run` rebuilds a run's
+game from a checkpoint and calls this function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from spectra.eigensolvers import WHICH, ConvergenceError, EigResult, eigenvalues
+from spectra.games import Game
+from spectra.probe import advice as advice_lib
+from spectra.probe.products import DEFAULT_MEMORY_BUDGET, StreamedOperator, streamed_vector_field
+from spectra.probe.update import UpdateOperatorProducts, UpdateRule, theorem3_spectrum
+
+Array = jax.Array
+
+__all__ = ["Spectrum", "ProbeResult", "probe_game", "cast_game", "check_which", "DEFAULT_WHICH"]
+
+DEFAULT_WHICH = ("LM", "LR", "SR", "LI")
+
+
+@dataclasses.dataclass
+class Spectrum:
+    """Eigenvalues of one operator, with how they were obtained.
+
+    Attributes:
+        operator: ``"jacobian"`` (∇v), ``"hessian_phi"``, ``"hessian_theta"`` or ``"update"`` (∇F).
+        which: the selection (``"LM"``, ``"LR"``, ...).
+        values: complex eigenvalues, best first per ``which``.
+        residuals: relative residual of each value (for Theorem 3, that of its source λ).
+        converged: whether each residual is below the solver's tolerance.
+        method: ``"dense"``, ``"arpack"`` or ``"theorem3"``.
+        n_products: products used (solver and residual check together).
+        seconds: wall time.
+        size: the operator's dimension.
+        error: why fewer than ``k`` values converged, else ``None``.
+    """
+
+    operator: str
+    which: str
+    values: np.ndarray
+    residuals: np.ndarray
+    converged: np.ndarray
+    method: str
+    n_products: int
+    seconds: float
+    size: int
+    error: str | None = None
+
+    @property
+    def spectral_radius(self) -> float:
+        """``max |λ|`` over the values that converged (NaN if none)."""
+        v = self.values[self.converged]
+        return float(np.abs(v).max()) if v.size else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "operator": self.operator,
+            "which": self.which,
+            "size": self.size,
+            "method": self.method,
+            "real": self.values.real.tolist(),
+            "imag": self.values.imag.tolist(),
+            "residuals": [float(r) if np.isfinite(r) else None for r in self.residuals],
+            "converged": [bool(c) for c in self.converged],
+            "n_products": self.n_products,
+            "seconds": self.seconds,
+            "error": self.error,
+        }
+
+
+@dataclasses.dataclass
+class ProbeResult:
+    """Everything :func:`probe_game` found at one point (see the module docstring).
+
+    ``jacobian_full`` holds the whole spectrum of ∇v when it was computed densely."""
+
+    game: str
+    n_phi: int
+    n_theta: int
+    dtype: str
+    k: int
+    stationarity: float
+    jacobian: dict[str, Spectrum]
+    hessians: dict[str, Spectrum]
+    update: Spectrum | None
+    update_rule: UpdateRule | None
+    advice: dict | None
+    settings: dict
+    seconds: float
+    notes: list[str] = dataclasses.field(default_factory=list)
+    errors: list[str] = dataclasses.field(default_factory=list)
+    jacobian_full: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return self.n_phi + self.n_theta
+
+    @property
+    def ok(self) -> bool:
+        """Whether every requested eigenvalue converged."""
+        return not self.errors
+
+    @property
+    def n_products(self) -> int:
+        spectra = [*self.jacobian.values(), *self.hessians.values()]
+        if self.update is not None:
+            spectra.append(self.update)
+        return sum(s.n_products for s in spectra)
+
+    def jacobian_eigenvalues(self) -> np.ndarray:
+        """The whole spectrum of ∇v when it was computed densely, else the distinct converged
+        eigenvalues over all selections."""
+        if self.jacobian_full is not None:
+            return self.jacobian_full
+        values = [s.values[s.converged] for s in self.jacobian.values()]
+        return advice_lib.distinct(np.concatenate(values) if values else np.zeros(0, complex))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "game": self.game,
+            "n": self.n,
+            "n_phi": self.n_phi,
+            "n_theta": self.n_theta,
+            "dtype": self.dtype,
+            "k": self.k,
+            "stationarity": self.stationarity,
+            "jacobian": {w: s.to_dict() for w, s in self.jacobian.items()},
+            "hessians": {p: s.to_dict() for p, s in self.hessians.items()},
+            "update": None if self.update is None else self.update.to_dict(),
+            "update_spectral_radius": None
+            if self.update is None
+            else _finite_or_none(self.update.spectral_radius),
+            "update_rule": None if self.update_rule is None else self.update_rule.to_dict(),
+            "advice": self.advice,
+            "settings": self.settings,
+            "seconds": self.seconds,
+            "n_products": self.n_products,
+            "notes": self.notes,
+            "errors": self.errors,
+            "jacobian_full": None
+            if self.jacobian_full is None
+            else {
+                "real": self.jacobian_full.real.tolist(),
+                "imag": self.jacobian_full.imag.tolist(),
+            },
+        }
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+# -- input checks ----------------------------------------------------------------------------------
+
+
+def cast_game(game: Game, dtype) -> Game:
+    """The game with its point and data's floating leaves cast to ``dtype``."""
+    dtype = jnp.dtype(dtype)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise ValueError(f"dtype: expected a floating dtype, got {dtype}")
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        raise ValueError(
+            "dtype: float64 needs jax.config.update('jax_enable_x64', True) before any array "
+            "is created (the CLI's --float64 does this)"
+        )
+
+    def cast(x):
+        x = jnp.asarray(x)
+        return x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x
+
+    return dataclasses.replace(
+        game,
+        phi=jax.tree_util.tree_map(cast, game.phi),
+        theta=jax.tree_util.tree_map(cast, game.theta),
+        data=jax.tree_util.tree_map(cast, game.data),
+    )
+
+
+def check_which(which) -> tuple[str, ...]:
+    if isinstance(which, str):
+        which = tuple(part.strip() for part in which.split(",") if part.strip())
+    which = tuple(which)
+    if not which:
+        raise ValueError(f"which: expected at least one of {WHICH}")
+    for w in which:
+        if w not in WHICH:
+            raise ValueError(f"which: unknown selection {w!r}; expected one of {', '.join(WHICH)}")
+    return tuple(dict.fromkeys(which))
+
+
+def _check_k(k, n: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k: expected an integer >= 1, got {k!r}")
+    if k >= n - 1:
+        raise ValueError(
+            f"k: expected k < n - 1 = {n - 1} (the game has n = {n} parameters), got k = {k}"
+        )
+    return int(k)
+
+
+# -- selection from a full spectrum ----------------------------------------------------------------
+
+
+def _order(values: np.ndarray, which: str) -> np.ndarray:
+    """Best first per ``which`` (a real operator: ``LI`` ranks by ``|Im λ|``); ties as ARPACK."""
+    key = {
+        "LM": -np.abs(values),
+        "SM": np.abs(values),
+        "LR": -values.real,
+        "SR": values.real,
+        "LI": -np.abs(values.imag),
+    }[which]
+    return np.lexsort((-values.real, -values.imag, key))
+
+
+def _select(full: EigResult, which: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    index = _order(full.values, which)[:k]
+    return full.values[index], full.residuals[index], full.converged[index]
+
+
+# -- the probe ---------------------------------------------------------------------------------
+
+
+class _Progress:
+    """A tqdm bar counting products (or nothing when disabled)."""
+
+    def __init__(self, enabled: bool, total_stages: int):
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total_stages, unit="spectrum", desc="probe", leave=False)
+        self.products = 0
+
+    def stage(self, name: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description(f"probe: {name}")
+
+    def product(self, _count: int) -> None:
+        self.products += 1
+        if self.bar is not None and self.products % 10 == 0:
+            self.bar.set_postfix(products=self.products, refresh=False)
+            self.bar.refresh()
+
+    def done_stage(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _solve(op, *, operator: str, which: str, k: int, solver: dict, counter) -> Spectrum:
+    """ARPACK on a matrix-free operator; a convergence failure keeps what converged."""
+    start = time.perf_counter()
+    before = counter.n_products
+    error = None
+    if solver.get("ncv") is not None:
+        solver = {**solver, "ncv": min(int(solver["ncv"]), op.n)}
+    else:
+        solver = {**solver, "ncv": _default_ncv(op.n, k, solver["memory_budget"])}
+    solver = {key: value for key, value in solver.items() if key != "memory_budget"}
+    try:
+        result = eigenvalues(op.as_matrix_free(), k=k, which=which, **solver)
+    except ConvergenceError as err:
+        result, error = err.result, f"{operator} ({which}): {err}"
+    if error is None and not result.converged.all():
+        bad = int((~result.converged).sum())
+        error = (
+            f"{operator} ({which}): {bad} of {k} eigenvalues above the residual tolerance "
+            f"(max relative residual {result.residuals.max():.2e})"
+        )
+    return Spectrum(
+        operator=operator,
+        which=which,
+        values=result.values,
+        residuals=result.residuals,
+        converged=result.converged,
+        method=result.method,
+        n_products=counter.n_products - before,
+        seconds=time.perf_counter() - start,
+        size=op.n,
+        error=error,
+    )
+
+
+def _default_ncv(n: int, k: int, memory_budget: int) -> int:
+    """ARPACK's basis size: ``max(4k, 20)`` (as :func:`spectra.eigensolvers.eigenvalues`), capped
+    so that its float64 basis (``ncv · n · 8`` bytes) fits in ``memory_budget`` when the operator
+    is large, but never below ``2k + 2``."""
+    cap = max(int(memory_budget) // (8 * n), 2 * k + 2)
+    return int(min(n, max(4 * k, 20), cap))
+
+
+def _dense_spectra(
+    op, *, operator: str, whiches: Sequence[str], k: int, symmetric: bool
+) -> tuple[list[Spectrum], EigResult]:
+    start = time.perf_counter()
+    matrix = op.dense()
+    if symmetric:
+        matrix = 0.5 * (matrix + matrix.T)
+    full = eigenvalues(matrix, k=op.n, which="LM", symmetric=symmetric)
+    seconds = time.perf_counter() - start
+    out = []
+    for which in whiches:
+        values, residuals, converged = _select(full, which, k)
+        error = None
+        if not converged.all():
+            error = (
+                f"{operator} ({which}): dense residuals above tolerance (max {residuals.max():.2e})"
+            )
+        out.append(
+            Spectrum(
+                operator,
+                which,
+                values,
+                residuals,
+                converged,
+                "dense",
+                op.n_products,
+                seconds,
+                op.n,
+                error,
+            )
+        )
+    return out, full
+
+
+def probe_game(
+    game: Game,
+    w=None,
+    *,
+    k: int = 20,
+    which: Sequence[str] | str = DEFAULT_WHICH,
+    dtype=None,
+    update: UpdateRule | None = None,
+    minibatch: int | None = None,
+    hessians: bool = True,
+    dense_max: int = 2000,
+    tol: float | None = None,
+    ncv: int | None = None,
+    maxiter: int | None = None,
+    seed: int = 0,
+    linearize: bool | str = "auto",
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    advice: bool = True,
+    progress: bool = True,
+) -> ProbeResult:
+    """Probe ``game`` at ``w`` (default: its reference point); see the module docstring.
+
+    Args:
+        game: any two-player game; a GAN's evaluation batch is its ``data``.
+        w: the point, a flat vector ``(φ, θ)``.
+        k: eigenvalues per selection; needs ``k < n − 1``.
+        which: selections of ∇v's eigenvalues, from ``LM, SM, LR, SR, LI`` (or a comma list).
+        dtype: compute in this precision (``jnp.float64`` needs x64 enabled); default the game's.
+        update: the update rule that was used; ``None`` skips ∇F and the comparison.
+        minibatch: stream the batch in minibatches of this many samples (losses must be means).
+        hessians: also probe both players' Hessians (``k`` largest magnitude each; dense when
+            the block has at most ``min(dense_max, 8k)`` rows, about what Lanczos would need).
+        dense_max: operators of at most this size are materialised and solved by LAPACK.
+        tol, ncv, maxiter: ARPACK's accuracy (default 1e-4 in float32, 1e-10 in float64),
+            number of Arnoldi vectors (default ``max(4k, 20)``, capped so that ARPACK's float64
+            basis fits in ``memory_budget`` but at least ``2k + 2``) and restarts (see
+            :func:`spectra.eigensolvers.eigenvalues`).
+        seed: seeds ARPACK's start vector and the residual probes.
+        linearize, memory_budget: cache linearisations up to this many bytes
+            (:class:`spectra.probe.products.StreamedOperator`).
+        advice: also compute the theory's advice (:mod:`spectra.probe.advice`).
+        progress: show a progress bar.
+
+    Raises:
+        ValueError: bad arguments (unknown ``which``, ``k ≥ n − 1``, a bad point or dtype).
+    """
+    start = time.perf_counter()
+    if not isinstance(game, Game):
+        raise ValueError(f"game: expected a spectra.games.Game, got {type(game).__name__}")
+    if dtype is not None:
+        game = cast_game(game, dtype)
+    whiches = check_which(which)
+    n, n_phi, n_theta = game.n, game.n_phi, game.n_theta
+    k = _check_k(k, n)
+    w = game.point() if w is None else jnp.asarray(w, game.dtype)
+    if w.shape != (n,):
+        raise ValueError(f"w: expected a flat vector of shape ({n},), got {w.shape}")
+    if not bool(jnp.all(jnp.isfinite(w))):
+        raise ValueError("w: expected finite parameters (the checkpoint holds NaN or inf)")
+    if update is not None and not isinstance(update, UpdateRule):
+        raise ValueError(f"update: expected an UpdateRule or None, got {type(update).__name__}")
+    double = jnp.dtype(game.dtype) == jnp.float64
+    solver = {
+        "tol": (1e-10 if double else 1e-4) if tol is None else float(tol),
+        "ncv": ncv,
+        "maxiter": maxiter,
+        "seed": seed,
+        "memory_budget": memory_budget,
+    }
+    stages = len(whiches) + 2 * bool(hessians) + (update is not None)
+    bar = _Progress(progress, stages)
+    common = {
+        "minibatch": minibatch,
+        "linearize": linearize,
+        "memory_budget": memory_budget,
+        "on_product": bar.product,
+    }
+    notes: list[str] = []
+    try:
+        bar.stage("v(w)")
+        v = streamed_vector_field(game, w, minibatch=minibatch)
+        stationarity = float(jnp.linalg.norm(v))
+        if not np.isfinite(stationarity):
+            raise ValueError("w: the vector field is not finite at this point (NaN or inf loss)")
+
+        # 1. the game Jacobian
+        jac_op = StreamedOperator(game, w, kind="game", **common)
+        jacobian: dict[str, Spectrum] = {}
+        full = None
+        if n <= dense_max:
+            bar.stage("∇v (dense)")
+            spectra, full = _dense_spectra(
+                jac_op, operator="jacobian", whiches=whiches, k=k, symmetric=False
+            )
+            jacobian = {s.which: s for s in spectra}
+            for _ in whiches:
+                bar.done_stage()
+        else:
+            for wh in whiches:
+                bar.stage(f"∇v ({wh})")
+                jacobian[wh] = _solve(
+                    jac_op, operator="jacobian", which=wh, k=k, solver=solver, counter=jac_op
+                )
+                bar.done_stage()
+        linearized = jac_op.linearized
+        jac_op.release()  # its residuals are not needed any more
+
+        # 2. the player Hessians
+        hess: dict[str, Spectrum] = {}
+        if hessians:
+            for player, size in (("phi", n_phi), ("theta", n_theta)):
+                bar.stage(f"∇²L_{player}")
+                op = StreamedOperator(game, w, kind=player, **common)
+                # top-k of a symmetric block: Lanczos needs about 8k products, dense needs n
+                if size <= dense_max and (size <= 8 * k or min(k, size) >= size - 1):
+                    spectra, _ = _dense_spectra(
+                        op,
+                        operator=f"hessian_{player}",
+                        whiches=("LM",),
+                        k=min(k, size),
+                        symmetric=True,
+                    )
+                    hess[player] = spectra[0]
+                elif size < 2:
+                    notes.append(f"hessian_{player}: skipped (size {size})")
+                else:
+                    hess[player] = _solve(
+                        op,
+                        operator=f"hessian_{player}",
+                        which="LM",
+                        k=min(k, size - 1),
+                        solver=solver,
+                        counter=op,
+                    )
+                op.release()
+                bar.done_stage()
+
+        # 3. the update operator
+        upd = None
+        if update is not None:
+            bar.stage("∇F")
+            upd = _update_spectrum(
+                game,
+                w,
+                update,
+                jacobian,
+                full,
+                k=k,
+                dense_max=dense_max,
+                solver=solver,
+                minibatch=minibatch,
+                on_product=bar.product,
+                notes=notes,
+            )
+            bar.done_stage()
+    finally:
+        bar.close()
+
+    # 4. the theory
+    lam = full.values if full is not None else _union(jacobian)
+    verdict = None
+    if advice and lam.size:
+        verdict = advice_lib.theory_advice(lam, update, complete=full is not None)
+        if upd is not None and "used" in verdict:
+            verdict["used"]["update_spectral_radius"] = _finite_or_none(upd.spectral_radius)
+            verdict["used"]["update_method"] = upd.method
+    errors = [s.error for s in [*jacobian.values(), *hess.values()] if s.error]
+    if upd is not None and upd.error:
+        errors.append(upd.error)
+    settings = {
+        **{key: solver[key] for key in ("tol", "ncv", "maxiter", "seed")},
+        "which": list(whiches),
+        "minibatch": minibatch,
+        "linearized": linearized,
+        "dense_max": dense_max,
+    }
+    return ProbeResult(
+        game=game.name,
+        n_phi=n_phi,
+        n_theta=n_theta,
+        dtype=str(jnp.dtype(game.dtype)),
+        k=k,
+        stationarity=stationarity,
+        jacobian=jacobian,
+        hessians=hess,
+        update=upd,
+        update_rule=update,
+        advice=verdict,
+        settings=settings,
+        seconds=time.perf_counter() - start,
+        notes=notes,
+        errors=errors,
+        jacobian_full=None if full is None else full.values,
+    )
+
+
+def _union(jacobian: dict[str, Spectrum]) -> np.ndarray:
+    parts = [s.values[s.converged] for s in jacobian.values()]
+    return advice_lib.distinct(np.concatenate(parts)) if parts else np.zeros(0, complex)
+
+
+def _update_spectrum(
+    game,
+    w,
+    rule: UpdateRule,
+    jacobian,
+    full,
+    *,
+    k,
+    dense_max,
+    solver,
+    minibatch,
+    on_product,
+    notes,
+) -> Spectrum | None:
+    """Sp(∇F): Theorem 3 from ∇v's eigenvalues when it applies, else JVPs of the update step."""
+    if not rule.heavy_ball:
+        notes.append("update: Adam has no fixed linear update operator; ∇F not computed")
+        return None
+    if rule.theorem3_applies:
+        start = time.perf_counter()
+        if full is not None:
+            lam, res = full.values, full.residuals
+        else:
+            spectra = list(jacobian.values())
+            lam = np.concatenate([s.values[s.converged] for s in spectra])
+            res = np.concatenate([s.residuals[s.converged] for s in spectra])
+            keep = _first_occurrences(lam)
+            lam, res = lam[keep], res[keep]
+            notes.append(
+                "update: Theorem 3 applied to the probed eigenvalues of ∇v only; eigenvalues of "
+                "∇v near 0 (not probed) map to μ₊ ≈ 1 and μ₋ ≈ β"
+            )
+        if lam.size == 0:
+            notes.append("update: no converged eigenvalue of ∇v to map through Theorem 3")
+            return None
+        mu = theorem3_spectrum(lam, eta=rule.eta[0], beta=rule.beta[0])
+        res2 = np.repeat(res, 2)
+        order = np.argsort(-np.abs(mu), kind="stable")
+        size = 2 * game.n
+        return Spectrum(
+            "update",
+            "LM",
+            mu[order],
+            res2[order],
+            np.ones(mu.size, bool),
+            "theorem3",
+            0,
+            time.perf_counter() - start,
+            size,
+        )
+    op = UpdateOperatorProducts(game, w, rule, minibatch=minibatch, on_product=on_product)
+    if op.n <= dense_max:
+        spectra, _ = _dense_update(op, k=k)
+        return spectra
+    return _solve(op, operator="update", which="LM", k=k, solver=solver, counter=op)
+
+
+def _dense_update(op: UpdateOperatorProducts, *, k: int):
+    start = time.perf_counter()
+    matrix = op.matmat(np.eye(op.n))
+    full = eigenvalues(matrix, k=op.n, which="LM")
+    values, residuals, converged = _select(full, "LM", k)
+    error = None if converged.all() else "update (LM): dense residuals above tolerance"
+    return Spectrum(
+        "update",
+        "LM",
+        values,
+        residuals,
+        converged,
+        "dense",
+        op.n_products,
+        time.perf_counter() - start,
+        op.n,
+        error,
+    ), full
+
+
+def _first_occurrences(values: np.ndarray) -> np.ndarray:
+    kept = advice_lib.distinct(values)
+    index = []
+    for lam in kept:
+        index.append(int(np.argmin(np.abs(values - lam))))
+    return np.asarray(index, dtype=int)

@@ -1,0 +1,139 @@
+"""`spectra probe` on checkpoints written by the trainer: outputs, reproducibility, bad input."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from spectra.cli import main
+from spectra.gan.config import get_config
+from spectra.gan.train import train
+from spectra.probe import checkpoints
+
+CONFIG = get_config("mog8").replace(
+    name="probe-test",
+    hidden=8,
+    depth=1,
+    latent_dim=4,
+    batch_size=64,
+    steps=40,
+    steps_per_call=20,
+    checkpoint_every=20,
+    eval_every=20,
+    eval_batch_size=64,
+    metric_samples=256,
+)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("runs") / "tiny"
+    train(CONFIG, path, progress=False, log=lambda message: None)
+    return path
+
+
+def _probe(argv, capsys):
+    status = main(["probe", *map(str, argv), "--quiet"])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_probe_writes_json_and_figure(run_dir, tmp_path, capsys):
+    out = tmp_path / "probe"
+    status, stdout, _ = _probe([run_dir, "--k", 3, "--which", "LM,LI", "--out", out], capsys)
+    assert status == 0
+    record = json.loads((out / "probe_step40.json").read_text())
+    assert record["step"] == 40
+    assert record["n"] == record["n_phi"] + record["n_theta"]
+    assert set(record["jacobian"]) == {"LM", "LI"}
+    assert len(record["jacobian"]["LM"]["residuals"]) == 3
+    assert record["update_rule"]["alternating"] is True
+    assert record["update_rule"]["beta"] == [CONFIG.d_beta, CONFIG.g_beta]
+    assert record["update_spectral_radius"] > 0
+    assert "theory" in stdout
+    assert (out / "spectrum_step40.png").stat().st_size > 0
+
+
+def test_a_checkpoint_probes_to_the_same_numbers_every_time(run_dir, tmp_path, capsys):
+    """The trainer's checkpoint, restored and probed twice (and by the library and the CLI),
+    gives bit-identical eigenvalues: the game, its batch and ARPACK's start are all fixed."""
+    options = {"k": 3, "which": ("LM", "SR"), "dense_max": 0, "progress": False}
+    a = checkpoints.probe_checkpoint(run_dir, 20, **options)
+    b = checkpoints.probe_checkpoint(run_dir, 20, **options)
+    for which in ("LM", "SR"):
+        assert np.array_equal(a.jacobian[which].values, b.jacobian[which].values)
+    assert np.array_equal(a.hessians["theta"].values, b.hessians["theta"].values)
+    assert a.update.spectral_radius == b.update.spectral_radius
+    out = tmp_path / "cli"
+    argv = [run_dir, "--step", 20, "--k", 3, "--which", "LM,SR", "--dense-max", 0, "--out", out]
+    assert _probe(argv, capsys)[0] == 0
+    record = json.loads((out / "probe_step20.json").read_text())
+    values = np.array(record["jacobian"]["SR"]["real"]) + 1j * np.array(
+        record["jacobian"]["SR"]["imag"]
+    )
+    assert np.array_equal(values, a.jacobian["SR"].values)
+
+
+def test_all_steps_and_path_angle(run_dir, tmp_path, capsys):
+    out = tmp_path / "all"
+    argv = [run_dir, "--all", "--k", 2, "--which", "LM", "--no-hessians", "--float64"]
+    argv += ["--out", out]
+    status, stdout, _ = _probe([*argv, "--path-angle", "0,40"], capsys)
+    assert status == 0
+    record = json.loads((out / "probe_all.json").read_text())
+    assert record["steps"] == [0, 20, 40]
+    assert all(r["dtype"] == "float64" for r in record["results"])
+    assert (out / "trajectories.png").exists()
+    angle = json.loads((out / "path_angle_0_40.json").read_text())
+    assert len(angle["cosine"]) == len(angle["alphas"])
+    assert all(-1 - 1e-6 <= c <= 1 + 1e-6 for c in angle["cosine"])
+    assert "path-angle 0 → 40" in stdout
+
+
+def _error(argv, capsys, match):
+    status, _, err = _probe(argv, capsys)
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert match in lines[0], lines[0]
+
+
+def test_missing_run(tmp_path, capsys):
+    _error([tmp_path / "nope"], capsys, "does not exist")
+
+
+def test_missing_step(run_dir, capsys):
+    _error([run_dir, "--step", 7], capsys, "no checkpoint at step 7")
+
+
+def test_unknown_which_and_bad_k(run_dir, capsys):
+    _error([run_dir, "--which", "LM,XY"], capsys, "unknown selection 'XY'")
+    _error([run_dir, "--k", 1000], capsys, "k: expected k < n - 1")
+
+
+def test_corrupted_checkpoint(run_dir, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    files = sorted(p for p in (copy / "checkpoints" / "20").rglob("*") if p.is_file())
+    target = max(files, key=lambda p: p.stat().st_size)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    _error([copy, "--step", 20], capsys, "corrupted")
+
+
+def test_arpack_failure_reports_what_converged(run_dir, tmp_path, capsys):
+    out = tmp_path / "fail"
+    argv = [run_dir, "--k", 6, "--which", "SR", "--dense-max", 0, "--maxiter", 1, "--ncv", 8]
+    _error([*argv, "--tol", 1e-14, "--no-hessians", "--out", out], capsys, "what converged")
+    record = json.loads((out / "probe_step40.json").read_text())
+    assert record["errors"]
+    assert record["jacobian"]["SR"]["error"]
+    assert len(record["jacobian"]["SR"]["converged"]) == len(record["jacobian"]["SR"]["real"])
+
+
+def test_run_steps_lists_checkpoints(run_dir):
+    assert checkpoints.run_steps(run_dir) == [0, 20, 40]
+    rule = checkpoints.run_update_rule(run_dir)
+    assert rule.alternating and rule.eta == (CONFIG.d_lr, CONFIG.g_lr)
