@@ -70,6 +70,21 @@ def main() -> dict:
     )
     out["eig_diff"] = float(np.max(np.abs(eig_single.values - eig_sharded.values)))
     out["zoo_ok"] = bool(zoo.bilinear().n == 2)
+
+    # The probe's streamed products: minibatches sharded across devices, point replicated.
+    from spectra.probe.core import probe_game
+    from spectra.probe.products import StreamedOperator
+
+    ts = jnp.asarray(rng.normal(size=(game.n, 3)))
+    prod_single = StreamedOperator(game, w, minibatch=16, sharded=False).matmat(ts)
+    prod_sharded = StreamedOperator(game, w, minibatch=16, sharded=True).matmat(ts)
+    out["probe_products_diff"] = float(np.max(np.abs(prod_single - prod_sharded)))
+    kwargs = dict(k=2, which="LM", minibatch=16, dense_max=0, hessians=False, progress=False)
+    res_single = probe_game(game, w, sharded=False, **kwargs)
+    res_sharded = probe_game(game, w, **kwargs)  # auto: 8 devices -> sharded
+    a = np.asarray(res_single.jacobian["LM"].values)
+    b = np.asarray(res_sharded.jacobian["LM"].values)
+    out["probe_eig_diff"] = float(np.max(np.abs(a - b)))
     return out
 
 

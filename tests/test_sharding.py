@@ -50,6 +50,11 @@ def test_data_parallel_jvp_and_eigenvalues_equal_single_device(report):
     assert "not a multiple of the 8 devices" in report["indivisible_error"]
 
 
+def test_probe_products_and_eigenvalues_data_parallel(report):
+    assert report["probe_products_diff"] < 1e-12
+    assert report["probe_eig_diff"] < 1e-9
+
+
 def test_single_device_helpers_in_process():
     import jax.numpy as jnp
     import numpy as np

@@ -373,6 +373,7 @@ def probe_game(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     advice: bool = True,
     progress: bool = True,
+    sharded: bool | None = None,
 ) -> ProbeResult:
     """Probe ``game`` at ``w`` (default: its reference point); see the module docstring.
 
@@ -395,6 +396,8 @@ def probe_game(
         linearize, memory_budget: cache linearisations up to this many bytes
             (:class:`spectra.probe.products.StreamedOperator`).
         advice: also compute the theory's advice (:mod:`spectra.probe.advice`).
+        sharded: split each minibatch of the evaluation batch over every device (data
+            parallelism with ``jax.sharding``; default: when more than one device is present).
         progress: show a progress bar.
 
     Raises:
@@ -430,6 +433,7 @@ def probe_game(
         "linearize": linearize,
         "memory_budget": memory_budget,
         "on_product": bar.product,
+        "sharded": sharded,
     }
     notes: list[str] = []
     try:

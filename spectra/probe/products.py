@@ -34,6 +34,7 @@ import jax.extend
 import jax.numpy as jnp
 import numpy as np
 
+from spectra import sharding
 from spectra.eigensolvers import MatrixFreeOperator
 from spectra.games import Game, vector_field
 
@@ -255,6 +256,10 @@ class StreamedOperator:
             linearised products of an MLP GAN are memory-bound and slower per tangent), else 4
             (the primal passes are then shared by the tangents).
         on_product: called with the number of products after each one (progress bars).
+        sharded: data parallelism over every device (``jax.sharding``): each minibatch is split
+            across a 1-D device mesh, the point is replicated, and XLA sums the per-device parts
+            of the batch mean. Default: whenever more than one device is present. Each
+            minibatch must then be a multiple of the device count.
 
     ``n_products`` counts products (a column of :meth:`matmat` counts as one).
     """
@@ -270,6 +275,7 @@ class StreamedOperator:
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
         max_columns: int | None = None,
         on_product: Callable[[int], None] | None = None,
+        sharded: bool | None = None,
     ):
         if kind not in KINDS:
             raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
@@ -282,6 +288,11 @@ class StreamedOperator:
         game = anonymous(game)
         self.kind, self.game, self.w = kind, game, jnp.asarray(w, game.dtype)
         self.chunks = split_batch(game.data, minibatch)
+        self.sharded = jax.device_count() > 1 if sharded is None else bool(sharded)
+        if self.sharded and game.data is not None:
+            mesh = sharding.data_mesh()
+            self.chunks = [(wt, sharding.shard_batch(c, mesh)) for wt, c in self.chunks]
+            self.w = sharding.replicate(self.w, mesh)
         self.n = int(_restrict(kind, game, self.w).size)
         self.dtype = jnp.dtype(game.dtype)
         self.on_product = on_product
