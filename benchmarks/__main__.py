@@ -55,7 +55,9 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     names = discover()
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds (CI)")
     parser.add_argument("--only", nargs="*", choices=names, help="run only these benchmarks")
     parser.add_argument(
@@ -74,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as err:  # a broken benchmark is reported, the others still run
             traceback.print_exc()
             failed.append(name)
-            rows.append({"benchmark": name, "name": "error", "note": f"{type(err).__name__}: {err}"})
+            rows.append(
+                {"benchmark": name, "name": "error", "note": f"{type(err).__name__}: {err}"}
+            )
         print(f"[benchmarks] {name} done in {time.perf_counter() - start:.1f} s", flush=True)
     text = (
         f"# Benchmark results ({'quick' if args.quick else 'full'} mode)\n\n"
