@@ -7,7 +7,8 @@
 - :func:`dirac_gan`: the Dirac-GAN of Mescheder, Geiger & Nowozin (ICML 2018) for a general f.
 - :func:`sine_game`: a 2-D zero-sum game with several stationary points (lecture Fig. 2).
 
-Each returns a :class:`~spectra.games.Game` whose reference point is its equilibrium.
+Each returns a :class:`~spectra.games.Game` whose reference point is its equilibrium. ``dtype``
+defaults to JAX's default float (float32, or float64 with ``jax_enable_x64``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _matrix(x, name: str) -> np.ndarray:
     return a
 
 
-def bilinear(A=None, *, dtype=jnp.float64) -> Game:
+def bilinear(A=None, *, dtype=None) -> Game:
     """The bilinear game ``min_θ max_φ θᵀAφ`` (Gidel et al. 2019, Fig. 1).
 
     Player φ minimises ``L_φ = −θᵀAφ``, player θ minimises ``L_θ = θᵀAφ``; the unique
@@ -72,7 +73,7 @@ def bilinear(A=None, *, dtype=jnp.float64) -> Game:
     )
 
 
-def scalar_bilinear(*, dtype=jnp.float64) -> Game:
+def scalar_bilinear(*, dtype=None) -> Game:
     """The lecture's scalar game: ``L_φ = θφ``, ``L_θ = −θφ`` (lecture eqs. 11-13).
 
     ``v = (θ, −φ)``, ``∇v = [[0, 1], [−1, 0]]`` with eigenvalues ±i; equilibrium (0, 0).
@@ -88,7 +89,7 @@ def scalar_bilinear(*, dtype=jnp.float64) -> Game:
     return Game(loss_phi, loss_theta, zero, zero, name="scalar", zero_sum=True)
 
 
-def quadratic(A, B, C, D, *, phi_star=None, theta_star=None, dtype=jnp.float64) -> Game:
+def quadratic(A, B, C, D, *, phi_star=None, theta_star=None, dtype=None) -> Game:
     """A general-sum quadratic game with ∇v = ``[[A, B], [C, D]]`` everywhere.
 
     ``L_φ = ½ (φ−φ*)ᵀA(φ−φ*) + (φ−φ*)ᵀB(θ−θ*)`` and
@@ -123,7 +124,7 @@ def quadratic(A, B, C, D, *, phi_star=None, theta_star=None, dtype=jnp.float64) 
     return Game(loss_phi, loss_theta, phi_star, theta_star, name="quadratic")
 
 
-def quadratic_from_jacobian(J, n_phi: int, *, dtype=jnp.float64) -> Game:
+def quadratic_from_jacobian(J, n_phi: int, *, dtype=None) -> Game:
     """:func:`quadratic` from a full ``(n, n)`` Jacobian split after ``n_phi`` rows and columns."""
     J = _matrix(J, "J")
     if J.shape[0] != J.shape[1]:
@@ -134,7 +135,7 @@ def quadratic_from_jacobian(J, n_phi: int, *, dtype=jnp.float64) -> Game:
     return quadratic(J[:k, :k], J[:k, k:], J[k:, :k], J[k:, k:], dtype=dtype)
 
 
-def with_spectrum(eigenvalues, *, key=None, dtype=jnp.float64) -> Game:
+def with_spectrum(eigenvalues, *, key=None, dtype=None) -> Game:
     """A quadratic game whose ∇v has spectrum ``{λ_k, conj(λ_k)}``.
 
     Each ``λ = a + ib`` becomes one φ-coordinate and one θ-coordinate coupled by the block
@@ -180,7 +181,7 @@ def dirac_gan(
     *,
     loss: str = "saturating",
     gradient_penalty: float = 0.0,
-    dtype=jnp.float64,
+    dtype=None,
 ) -> Game:
     """The Dirac-GAN (Mescheder, Geiger & Nowozin, ICML 2018, §2).
 
@@ -233,7 +234,7 @@ def dirac_gan(
     )
 
 
-def sine_game(*, damping: float = 0.2, dtype=jnp.float64) -> Game:
+def sine_game(*, damping: float = 0.2, dtype=None) -> Game:
     """A zero-sum 2-D game with several stationary points (for lecture Fig. 2).
 
     ``L_θ = f``, ``L_φ = −f`` with ``f(φ, θ) = sin φ sin θ + (damping/2)(θ² − φ²)``. The origin is
