@@ -67,8 +67,8 @@ def demo_configs(*, quick: bool = False) -> dict[str, Any]:
             hidden=24,
             depth=2,
             steps=4000,
-            checkpoint_every=500,
-            eval_every=500,
+            checkpoint_every=800,
+            eval_every=800,
             eval_batch_size=512,
         )
         probe = {"k": 8, "which": ("LM", "LR", "SR", "LI")}
