@@ -30,7 +30,6 @@ import csv
 import inspect
 import io
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -40,6 +39,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from spectra import plots
+from spectra.atomic import atomic_write
 from spectra.figures.dynamics import bilinear_data, bilinear_table, rates_data, rates_table
 from spectra.figures.fields import dirac_gan_data, fields_data, stationary_points
 from spectra.figures.spectral import (
@@ -162,25 +162,6 @@ def render(name: str, data: Data) -> Figure:
     return spec.plot(**{k: v for k, v in data.items() if k in accepted})
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write ``path`` through a temporary file in the same directory, then ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_csv(f, header: list[str], rows: list[list]) -> None:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -201,12 +182,12 @@ def write_figure(
     data = compute(name, **kwargs)
     fig = render(name, data)
     paths = [out / f"{name}.png", out / f"{name}.npz"]
-    _atomic_write(
+    atomic_write(
         paths[0], lambda f: fig.savefig(f, format="png", dpi=dpi, metadata={"Software": None})
     )
-    _atomic_write(paths[1], lambda f: np.savez_compressed(f, **data))
+    atomic_write(paths[1], lambda f: np.savez_compressed(f, **data))
     if spec.table is not None:
         paths.append(out / f"{name}.csv")
         header, rows = spec.table(data)
-        _atomic_write(paths[2], lambda f: _write_csv(f, header, rows))
+        atomic_write(paths[2], lambda f: _write_csv(f, header, rows))
     return paths

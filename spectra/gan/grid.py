@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from spectra.atomic import atomic_write_text
 from spectra.gan import figures, metrics, rundir
 from spectra.gan import step as step_lib
 from spectra.gan.config import TrainConfig
@@ -165,7 +166,7 @@ def write_grid(result: GridResult, out_dir) -> dict[str, Path]:
     writer.writerows(result.rows)
     paths = {name: out / name for name in ("grid.csv", "grid.json", "heatmap.png", "best.png")}
     try:
-        rundir.atomic_write_text(paths["grid.csv"], buffer.getvalue())
+        atomic_write_text(paths["grid.csv"], buffer.getvalue())
         payload = {
             "config": result.config.to_dict(),
             "betas": result.betas,
@@ -174,7 +175,7 @@ def write_grid(result: GridResult, out_dir) -> dict[str, Path]:
             "rows": result.rows,
             "best_per_beta": summarize(result),
         }
-        rundir.atomic_write_text(paths["grid.json"], json.dumps(payload, indent=1))
+        atomic_write_text(paths["grid.json"], json.dumps(payload, indent=1))
         label = "score" if _is_mixture(result) else "classifier score"
         title = (
             f"{result.config.data}: {result.config.loss}, {result.config.updates}; "

@@ -174,7 +174,7 @@ def _cache_file(dataset: ImageData) -> Path:
 
 
 def _save(path: Path, clf: Classifier) -> None:
-    from spectra.gan.rundir import atomic_write_bytes
+    from spectra.atomic import atomic_write_bytes
 
     buffer = io.BytesIO()
     arrays = {f"param_{k}": np.asarray(v) for k, v in clf.params.items()}

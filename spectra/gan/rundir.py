@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from spectra.atomic import atomic_write_bytes, atomic_write_text
 from spectra.gan.config import TrainConfig, config_from_dict, identity_diff
 
 __all__ = [
@@ -39,25 +40,6 @@ __all__ = [
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
-
-
-def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so that readers see the old file or the whole new one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
 
 
 def atomic_savefig(fig, path: str | os.PathLike, **kwargs: Any) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
+from spectra.atomic import atomic_write_bytes
 from spectra.plots._common import complex_plane, new_figure, unit_circle
 from spectra.probe.core import ProbeResult
 from spectra.probe.path_angle import PathAngle
@@ -39,22 +38,6 @@ _MARKERS = {"LM": "o", "LR": ">", "SR": "<", "LI": "^", "SM": "s"}
 
 
 # -- files ---------------------------------------------------------------------------------------
-
-
-def atomic_write_bytes(path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so that a reader sees the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _clean(obj: Any) -> Any:
