@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -36,6 +35,7 @@ from spectra.eigensolvers import WHICH, ConvergenceError, EigResult, eigenvalues
 from spectra.games import Game
 from spectra.probe import advice as advice_lib
 from spectra.probe.products import DEFAULT_MEMORY_BUDGET, StreamedOperator, streamed_vector_field
+from spectra.probe.result import ProbeResult, Spectrum, finite_or_none
 from spectra.probe.update import UpdateOperatorProducts, UpdateRule, theorem3_spectrum
 
 Array = jax.Array
@@ -43,138 +43,6 @@ Array = jax.Array
 __all__ = ["Spectrum", "ProbeResult", "probe_game", "cast_game", "check_which", "DEFAULT_WHICH"]
 
 DEFAULT_WHICH = ("LM", "LR", "SR", "LI")
-
-
-@dataclasses.dataclass
-class Spectrum:
-    """Eigenvalues of one operator, with how they were obtained.
-
-    Attributes:
-        operator: ``"jacobian"`` (∇v), ``"hessian_phi"``, ``"hessian_theta"`` or ``"update"`` (∇F).
-        which: the selection (``"LM"``, ``"LR"``, ...).
-        values: complex eigenvalues, best first per ``which``.
-        residuals: relative residual of each value (for Theorem 3, that of its source λ).
-        converged: whether each residual is below the solver's tolerance.
-        method: ``"dense"``, ``"arpack"`` or ``"theorem3"``.
-        n_products: products used (solver and residual check together).
-        seconds: wall time.
-        size: the operator's dimension.
-        error: why fewer than ``k`` values converged, else ``None``.
-    """
-
-    operator: str
-    which: str
-    values: np.ndarray
-    residuals: np.ndarray
-    converged: np.ndarray
-    method: str
-    n_products: int
-    seconds: float
-    size: int
-    error: str | None = None
-
-    @property
-    def spectral_radius(self) -> float:
-        """``max |λ|`` over the values that converged (NaN if none)."""
-        v = self.values[self.converged]
-        return float(np.abs(v).max()) if v.size else float("nan")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "operator": self.operator,
-            "which": self.which,
-            "size": self.size,
-            "method": self.method,
-            "real": self.values.real.tolist(),
-            "imag": self.values.imag.tolist(),
-            "residuals": [float(r) if np.isfinite(r) else None for r in self.residuals],
-            "converged": [bool(c) for c in self.converged],
-            "n_products": self.n_products,
-            "seconds": self.seconds,
-            "error": self.error,
-        }
-
-
-@dataclasses.dataclass
-class ProbeResult:
-    """Everything :func:`probe_game` found at one point (see the module docstring).
-
-    ``jacobian_full`` holds the whole spectrum of ∇v when it was computed densely."""
-
-    game: str
-    n_phi: int
-    n_theta: int
-    dtype: str
-    k: int
-    stationarity: float
-    jacobian: dict[str, Spectrum]
-    hessians: dict[str, Spectrum]
-    update: Spectrum | None
-    update_rule: UpdateRule | None
-    advice: dict | None
-    settings: dict
-    seconds: float
-    notes: list[str] = dataclasses.field(default_factory=list)
-    errors: list[str] = dataclasses.field(default_factory=list)
-    jacobian_full: np.ndarray | None = None
-
-    @property
-    def n(self) -> int:
-        return self.n_phi + self.n_theta
-
-    @property
-    def ok(self) -> bool:
-        """Whether every requested eigenvalue converged."""
-        return not self.errors
-
-    @property
-    def n_products(self) -> int:
-        spectra = [*self.jacobian.values(), *self.hessians.values()]
-        if self.update is not None:
-            spectra.append(self.update)
-        return sum(s.n_products for s in spectra)
-
-    def jacobian_eigenvalues(self) -> np.ndarray:
-        """The whole spectrum of ∇v when it was computed densely, else the distinct converged
-        eigenvalues over all selections."""
-        if self.jacobian_full is not None:
-            return self.jacobian_full
-        values = [s.values[s.converged] for s in self.jacobian.values()]
-        return advice_lib.distinct(np.concatenate(values) if values else np.zeros(0, complex))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "game": self.game,
-            "n": self.n,
-            "n_phi": self.n_phi,
-            "n_theta": self.n_theta,
-            "dtype": self.dtype,
-            "k": self.k,
-            "stationarity": self.stationarity,
-            "jacobian": {w: s.to_dict() for w, s in self.jacobian.items()},
-            "hessians": {p: s.to_dict() for p, s in self.hessians.items()},
-            "update": None if self.update is None else self.update.to_dict(),
-            "update_spectral_radius": None
-            if self.update is None
-            else _finite_or_none(self.update.spectral_radius),
-            "update_rule": None if self.update_rule is None else self.update_rule.to_dict(),
-            "advice": self.advice,
-            "settings": self.settings,
-            "seconds": self.seconds,
-            "n_products": self.n_products,
-            "notes": self.notes,
-            "errors": self.errors,
-            "jacobian_full": None
-            if self.jacobian_full is None
-            else {
-                "real": self.jacobian_full.real.tolist(),
-                "imag": self.jacobian_full.imag.tolist(),
-            },
-        }
-
-
-def _finite_or_none(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 # -- input checks ----------------------------------------------------------------------------------
@@ -522,7 +390,7 @@ def probe_game(
     if advice and lam.size:
         verdict = advice_lib.theory_advice(lam, update, complete=full is not None)
         if upd is not None and "used" in verdict:
-            verdict["used"]["update_spectral_radius"] = _finite_or_none(upd.spectral_radius)
+            verdict["used"]["update_spectral_radius"] = finite_or_none(upd.spectral_radius)
             verdict["used"]["update_method"] = upd.method
     errors = [s.error for s in [*jacobian.values(), *hess.values()] if s.error]
     if upd is not None and upd.error:
