@@ -59,9 +59,9 @@ CONFIGS = {
         "repeats": 2,
         "minibatch": None,
     },
-    "conv": {"model": "conv", "samples": 1_000, "k": 20, "rounds": 1, "minibatch": 100},
-    "conv-100": {"model": "conv", "samples": 100, "k": 20, "rounds": 1, "minibatch": 100},
-    "conv-k4": {"model": "conv", "samples": 1_000, "k": 4, "rounds": 1, "minibatch": 100},
+    "conv": {"model": "conv", "samples": 1_000, "k": 20, "rounds": 1, "minibatch": 20},
+    "conv-100": {"model": "conv", "samples": 100, "k": 20, "rounds": 1, "minibatch": 20},
+    "conv-k4": {"model": "conv", "samples": 1_000, "k": 4, "rounds": 1, "minibatch": 20},
     "mixture-quick": {"model": "mixture", "samples": 2_000, "k": 6, "rounds": 1, "minibatch": None},
     "conv-quick": {"model": "conv", "samples": 40, "k": 2, "rounds": 1, "minibatch": 20},
 }

@@ -52,6 +52,7 @@ from threadpoolctl import threadpool_limits
 
 from spectra import games
 from spectra.games import Game
+from spectra.krylov import KrylovResult, krylov_schur
 
 Array = jax.Array
 
@@ -76,7 +77,7 @@ largest imaginary part (for a real operator: largest ``|Im λ|``, each pair ``λ
 SYMMETRIC_WHICH = ("LM", "SM", "LA", "SA", "LR", "SR")
 """Selections for a symmetric (Hermitian) operator; ``LR``/``SR`` are ``LA``/``SA``."""
 
-METHODS = ("auto", "dense", "arpack")
+METHODS = ("auto", "dense", "arpack", "krylov")
 
 _N_PROBES = 2
 
@@ -90,7 +91,7 @@ class EigResult(NamedTuple):
         converged: ``(k,)`` bool, ``residuals <= residual_tol``.
         n_matvecs: products the solver needed: ARPACK's count, ``n`` for a materialised operator,
             0 for a dense array. The residual check's ``k + 2`` (or ``2k + 2``) products are extra.
-        method: ``"dense"`` or ``"arpack"``.
+        method: ``"dense"``, ``"arpack"`` or ``"krylov"``.
         norm_estimate: ``‖A‖^``, the scale of ``residuals``.
         vectors: ``(n, k)`` complex128 unit eigenvectors if ``return_vectors``, else ``None``.
     """
@@ -171,6 +172,7 @@ def eigenvalues(
     seed: int = 0,
     v0=None,
     return_vectors: bool = False,
+    block: int = 1,
 ) -> EigResult:
     """``k`` eigenvalues of ``operator`` selected by ``which``, with relative residuals.
 
@@ -184,7 +186,11 @@ def eigenvalues(
         symmetric: use ``eigh`` / Lanczos; ``None`` takes the operator's own flag
             (:class:`MatrixFreeOperator`), else ``False``. A dense matrix is checked for symmetry.
         method: ``"auto"`` (dense for arrays, ARPACK for everything else), ``"dense"`` (a
-            matrix-free operator is materialised with ``n`` products) or ``"arpack"``.
+            matrix-free operator is materialised with ``n`` products), ``"arpack"``, or
+            ``"krylov"`` (:func:`spectra.krylov.krylov_schur`: block Krylov–Schur for a real
+            operator, convergence tested every few products, residuals exact from the Krylov
+            relation with no extra product; ``ncv`` is its largest basis, ``maxiter`` its
+            restarts; not for ``which="SM"``).
         tol: ARPACK's relative accuracy (Ritz estimate ``≤ tol·|λ|``), at least the operator's ε.
         residual_tol: the residual below which a value counts as converged; default
             ``max(tol, 1000 ε)`` with ε the machine epsilon of the operator's products.
@@ -195,6 +201,8 @@ def eigenvalues(
         seed: seeds the default start vector ``v0`` and the residual probes.
         v0: ARPACK's start vector, shape ``(n,)``.
         return_vectors: also return the unit eigenvectors.
+        block: ``"krylov"`` only: products per step, in one ``matmat`` call (a vmapped JAX
+            product shares its primal passes between them).
 
     Raises:
         ValueError: for bad arguments; :class:`ConvergenceError` (a ``ValueError``) when ARPACK
@@ -225,6 +233,19 @@ def eigenvalues(
     finish = _Finisher(lin, which, k, float(residual_tol), probes, return_vectors)
     if method == "dense":
         return _dense(lin, finish, k=k, symmetric=symmetric)
+    if method == "krylov":
+        return _krylov(
+            lin,
+            finish,
+            k=k,
+            symmetric=symmetric,
+            tol=max(tol, 10 * eps),
+            ncv=ncv,
+            maxiter=maxiter,
+            v0=start,
+            seed=seed,
+            block=_check_int(block, "block", minimum=1),
+        )
     arpack_tol = max(tol, eps)
     return _arpack(
         lin,
@@ -559,6 +580,61 @@ def _arpack(lin, finish, *, k, symmetric, tol, ncv, maxiter, v0, seed) -> EigRes
     return finish(values, vectors, n_matvecs=counted.count, method="arpack")
 
 
+def _krylov(lin, finish, *, k, symmetric, tol, ncv, maxiter, v0, seed, block) -> EigResult:
+    n = lin.n
+    if not lin.real:
+        raise ValueError("method: 'krylov' needs a real operator; use method='arpack'")
+    if finish.which == "SM":
+        raise ValueError("which: 'SM' needs method='arpack' (Krylov–Schur finds exterior values)")
+    if k + 2 * block > n:
+        raise ValueError(
+            f"k: method='krylov' needs k + 2·block <= n, got k={k}, block={block} and n={n}; "
+            f"use method='dense'"
+        )
+    max_dim = None
+    if ncv is not None:
+        low = k + block
+        if isinstance(ncv, bool) or not isinstance(ncv, int | np.integer) or not low <= ncv <= n:
+            raise ValueError(f"ncv: expected an integer with {low} <= ncv <= n={n}, got {ncv!r}")
+        max_dim = int(ncv)
+    else:
+        max_dim = None  # krylov_schur's default, max(4k, 20, 2k + 8·block)
+    restarts = 300 if maxiter is None else _check_int(maxiter, "maxiter", minimum=1)
+    which = {"LR": "LA", "SR": "SA"}.get(finish.which, finish.which) if symmetric else finish.which
+    with threadpool_limits(1):
+        out = krylov_schur(
+            lin.op.matmat,
+            n,
+            k=k,
+            order=lambda values: _order(values, which, True),
+            symmetric=symmetric,
+            block=block,
+            max_dim=max_dim,
+            tol=tol,
+            max_restarts=restarts,
+            dtype=lin.precision,
+            start=v0,
+            seed=seed,
+            return_vectors=finish.return_vectors,
+        )
+    result = finish.from_relation(out)
+    if not out.converged:
+        good = result.converged
+        partial = result._replace(
+            values=result.values[good],
+            residuals=result.residuals[good],
+            converged=result.converged[good],
+            vectors=None if result.vectors is None else result.vectors[:, good],
+        )
+        raise ConvergenceError(
+            f"Krylov–Schur did not converge: {int(good.sum())} of k={k} eigenvalues after "
+            f"{out.n_products} products ({out.restarts} restarts, basis {out.max_dim}); raise maxiter "
+            f"or ncv, or loosen tol; the converged ones are in .result",
+            partial,
+        )
+    return result
+
+
 # -- selection, residuals ----------------------------------------------------------------------
 
 
@@ -617,7 +693,8 @@ def _residuals(op, values, x, probes, *, real: bool, real_vectors: bool):
 
 
 class _Finisher(NamedTuple):
-    """Sorts, selects ``k``, fixes split conjugate pairs, and computes residuals."""
+    """Sorts, selects ``k``, fixes split conjugate pairs, and computes residuals (or takes the
+    exact ones of a Krylov relation: :meth:`from_relation`)."""
 
     lin: _Linear
     which: str
@@ -648,4 +725,19 @@ class _Finisher(NamedTuple):
             method=method,
             norm_estimate=norm,
             vectors=unit if self.return_vectors else None,
+        )
+
+    def from_relation(self, out: KrylovResult) -> EigResult:
+        """The ``k`` best Ritz pairs of a Krylov–Schur run, residuals relative to its scale."""
+        index = _order(out.values, self.which, True)[: self.k]
+        scale = out.scale if out.scale > 0 else 1.0
+        residuals = out.residuals[index] / scale
+        return EigResult(
+            values=out.values[index],
+            residuals=residuals,
+            converged=residuals <= self.residual_tol,
+            n_matvecs=int(out.n_products),
+            method="krylov",
+            norm_estimate=float(out.scale),
+            vectors=None if out.vectors is None else out.vectors[:, index],
         )

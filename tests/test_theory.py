@@ -10,6 +10,9 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from spectra import operators, theory, zoo
+from spectra.theory.momentum import _momentum_step_bound
+from spectra.theory.optimal_momentum import _optimal_momentum
+from spectra.theory.step_size import _optimal_step_size
 
 RNG = np.random.default_rng(20190101)
 
@@ -394,6 +397,60 @@ def test_optimal_momentum_merges_conjugates():
     a = theory.optimal_momentum(lam)
     b = theory.optimal_momentum(np.concatenate([lam, np.conj(lam), lam]))
     assert float(a.rho) == float(b.rho)
+
+
+# -- compilation: spectra are padded to a power-of-two length --------------------------------
+
+
+def test_nearby_sizes_share_one_compilation():
+    """Sizes 5, 6, 7 are padded to one length: one compilation of each solver, not three."""
+    _optimal_step_size.clear_cache()
+    _optimal_momentum.clear_cache()
+    for m in (5, 6, 7):
+        lam = random_eigenvalues(m)
+        theory.optimal_step_size(lam)
+        theory.optimal_momentum(lam)
+    assert _optimal_step_size._cache_size() == 1
+    assert _optimal_momentum._cache_size() == 1
+
+
+def assert_same_leaves(got, ref):
+    for g, r in zip(jax.tree.leaves(got), jax.tree.leaves(ref), strict=True):
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(r))
+
+
+def test_padding_changes_no_result():
+    """The public functions pad the spectrum by repeating an eigenvalue; the jitted solvers on
+    the spectrum as given (the code before padding) must agree bit for bit, in float64: the
+    bounds, ``active``, ``tangent``, the momentum optimum, and fewer (m < 8), exactly 8 and more
+    (m > 8) eigenvalues than the polish looks at."""
+    rng = np.random.default_rng(7)
+    spectra = [
+        scale * random_eigenvalues(m, rng=rng)
+        for m in (2, 5, 8, 9, 13)
+        for scale in (1 / 30, 1, 30)  # so that no fixed padding value could go unnoticed
+        for _ in range(3)
+    ]
+    spectra += [
+        np.array([1 + 3j, 1 - 3j, 2.0]),  # Fig. 2 left (tangent)
+        np.array([1 + 3j, 2 + 0.1j, 30.0]),  # Fig. 2 right (cut), the padded entry limiting
+        np.array([2 + 0.1j, 30.0, 1 + 3j]),  # cut, the other limiting entry padded
+    ]
+    fill = [2 + 0.1j, 2.5 - 0.2j, 3 + 0.3j, 1.5 + 0.05j, 2.2, 2.7 + 0.15j, 1.8 - 0.1j]
+    spectra += [np.array(fill + [1 + 3j, 30.0]), np.array(fill + [30.0, 1 + 3j])]  # m = 9, cut
+    assert any(bool(theory.optimal_step_size(lam).tangent) for lam in spectra)
+    assert not all(bool(theory.optimal_step_size(lam).tangent) for lam in spectra)
+    for lam in spectra:
+        got = theory.optimal_step_size(lam)
+        assert got.active.shape == lam.shape
+        assert_same_leaves(got, _optimal_step_size(jnp.asarray(lam)))
+    for _ in range(3):
+        lam = random_eigenvalues(5, rng=rng)
+        lam[-1] = np.conj(lam[0])  # merged to 4 distinct eigenvalues, padded to 8
+        merged = theory.merge_conjugates(lam)
+        gd = _optimal_step_size(merged)
+        ref = _optimal_momentum(merged, gd.eta, gd.rho, _momentum_step_bound(merged))
+        assert_same_leaves(theory.optimal_momentum(lam), ref)
 
 
 # -- bad input ------------------------------------------------------------------------------

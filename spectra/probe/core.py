@@ -4,8 +4,9 @@
 
 1. ``k`` eigenvalues of the game Jacobian ∇v (paper eq. 2) for each selection in ``which``
    (largest magnitude, largest / smallest real part, largest imaginary part): dense LAPACK when
-   ``n ≤ dense_max`` (then the whole spectrum), otherwise ARPACK on forward-over-reverse
-   Jacobian-vector products streamed over minibatches (:mod:`spectra.probe.products`);
+   ``n ≤ dense_max`` (then the whole spectrum), otherwise Krylov–Schur (:mod:`spectra.krylov`)
+   or ARPACK on forward-over-reverse Jacobian-vector products streamed over minibatches
+   (:mod:`spectra.probe.products`);
 2. the ``k`` largest-magnitude eigenvalues of each player's Hessian ``∇²_φ L_φ`` and ``∇²_θ L_θ``
    (symmetric: ``eigh`` or Lanczos);
 3. the spectrum and spectral radius of the update operator ∇F that the run used
@@ -13,9 +14,10 @@
    actual update step);
 4. what the theory says about it (:mod:`spectra.probe.advice`).
 
-Every eigenvalue comes with its relative residual ``‖Ax − λx‖ / (‖A‖ ‖x‖)`` recomputed from
-fresh products (:func:`spectra.eigensolvers.eigenvalues`). When ARPACK stops before ``k`` values
-converge, the ones that did are kept, marked, and the failure is listed in ``errors``.
+Every eigenvalue comes with its relative residual ``‖Ax − λx‖ / (‖A‖ ‖x‖)``: exact from the
+Krylov relation (Krylov–Schur, no extra product) or recomputed from fresh products (ARPACK, dense);
+see :func:`spectra.eigensolvers.eigenvalues`. When the solver stops before ``k`` values converge,
+the ones that did are kept, marked, and the failure is listed in ``errors``.
 
 The probe knows nothing about GANs: :func:`spectra.probe.checkpoints.probe_run` rebuilds a run's
 game from a checkpoint and calls this function.
@@ -154,8 +156,13 @@ def _solve(op, *, operator: str, which: str, k: int, solver: dict, counter) -> S
     if solver.get("ncv") is not None:
         solver = {**solver, "ncv": min(int(solver["ncv"]), op.n)}
     else:
-        solver = {**solver, "ncv": _default_ncv(op.n, k, solver["memory_budget"])}
+        solver = {
+            **solver,
+            "ncv": _default_ncv(op.n, k, solver["memory_budget"], np.dtype(op.dtype).itemsize),
+        }
     solver = {key: value for key, value in solver.items() if key != "memory_budget"}
+    if which == "SM":  # Krylov–Schur finds exterior eigenvalues only
+        solver["method"] = "arpack"
     try:
         result = eigenvalues(op.as_matrix_free(), k=k, which=which, **solver)
     except ConvergenceError as err:
@@ -180,12 +187,13 @@ def _solve(op, *, operator: str, which: str, k: int, solver: dict, counter) -> S
     )
 
 
-def _default_ncv(n: int, k: int, memory_budget: int) -> int:
-    """ARPACK's basis size: ``max(4k, 20)`` (as :func:`spectra.eigensolvers.eigenvalues`), capped
-    so that its float64 basis (``ncv · n · 8`` bytes) fits in ``memory_budget`` when the operator
-    is large, but never below ``2k + 2``."""
-    cap = max(int(memory_budget) // (8 * n), 2 * k + 2)
-    return int(min(n, max(4 * k, 20), cap))
+def _default_ncv(n: int, k: int, memory_budget: int, itemsize: int = 8) -> int:
+    """The solver's basis size: ``max(4k, 20)`` (as :func:`spectra.eigensolvers.eigenvalues`),
+    capped so that the basis (``ncv · n · itemsize`` bytes: Krylov–Schur keeps it in the
+    operator's precision) fits in half of ``memory_budget`` when the operator is large, but
+    never below ``2k + 2``."""
+    cap = max(int(memory_budget) // (2 * itemsize * n), 2 * k + 2)
+    return int(min(n - 2, max(4 * k, 20), cap))
 
 
 def _dense_spectra(
@@ -237,6 +245,7 @@ def probe_game(
     ncv: int | None = None,
     maxiter: int | None = None,
     seed: int = 0,
+    solver: str = "krylov",
     linearize: bool | str = "auto",
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     advice: bool = True,
@@ -256,11 +265,15 @@ def probe_game(
         hessians: also probe both players' Hessians (``k`` largest magnitude each; dense when
             the block has at most ``min(dense_max, 8k)`` rows, about what Lanczos would need).
         dense_max: operators of at most this size are materialised and solved by LAPACK.
-        tol, ncv, maxiter: ARPACK's accuracy (default 1e-4 in float32, 1e-10 in float64),
-            number of Arnoldi vectors (default ``max(4k, 20)``, capped so that ARPACK's float64
-            basis fits in ``memory_budget`` but at least ``2k + 2``) and restarts (see
+        tol, ncv, maxiter: the eigensolver's relative accuracy (default 1e-4 in float32, 1e-10
+            in float64), basis size (default ``max(4k, 20)``, capped so that the basis fits in
+            half of ``memory_budget`` but at least ``2k + 2``) and restarts (see
             :func:`spectra.eigensolvers.eigenvalues`).
-        seed: seeds ARPACK's start vector and the residual probes.
+        seed: seeds the solver's start vector (and ARPACK's residual probes).
+        solver: ``"krylov"`` (block Krylov–Schur, :mod:`spectra.krylov`: convergence tested
+            every few products, residuals exact from the Krylov relation without extra
+            products, basis in the operator's precision) or ``"arpack"`` (residuals from
+            ``k + 2`` fresh products). ``which="SM"`` always uses ARPACK.
         linearize, memory_budget: cache linearisations up to this many bytes
             (:class:`spectra.probe.products.StreamedOperator`).
         advice: also compute the theory's advice (:mod:`spectra.probe.advice`).
@@ -287,7 +300,10 @@ def probe_game(
     if update is not None and not isinstance(update, UpdateRule):
         raise ValueError(f"update: expected an UpdateRule or None, got {type(update).__name__}")
     double = jnp.dtype(game.dtype) == jnp.float64
+    if solver not in ("krylov", "arpack"):
+        raise ValueError(f"solver: expected 'krylov' or 'arpack', got {solver!r}")
     solver = {
+        "method": solver,
         "tol": (1e-10 if double else 1e-4) if tol is None else float(tol),
         "ncv": ncv,
         "maxiter": maxiter,
@@ -396,7 +412,7 @@ def probe_game(
     if upd is not None and upd.error:
         errors.append(upd.error)
     settings = {
-        **{key: solver[key] for key in ("tol", "ncv", "maxiter", "seed")},
+        **{key: solver[key] for key in ("method", "tol", "ncv", "maxiter", "seed")},
         "which": list(whiches),
         "minibatch": minibatch,
         "linearized": linearized,

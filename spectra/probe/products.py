@@ -342,6 +342,9 @@ class StreamedOperator:
 
     def matmat(self, ts, *, max_columns: int | None = None) -> np.ndarray:
         """``A T`` for ``T`` of shape ``(n, m)``, ``max_columns`` tangents per vmapped call."""
+        ts = np.asarray(ts)
+        if ts.ndim == 2 and ts.shape[1] == 1:  # one tangent: the plain product, no padding
+            return self.matvec(ts[:, 0])[:, None]
         step = self.max_columns if max_columns is None else max_columns
 
         def block(cols):

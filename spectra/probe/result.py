@@ -25,7 +25,7 @@ class Spectrum:
         values: complex eigenvalues, best first per ``which``.
         residuals: relative residual of each value (for Theorem 3, that of its source λ).
         converged: whether each residual is below the solver's tolerance.
-        method: ``"dense"``, ``"arpack"`` or ``"theorem3"``.
+        method: ``"dense"``, ``"krylov"``, ``"arpack"`` or ``"theorem3"``.
         n_products: products used (solver and residual check together).
         seconds: wall time.
         size: the operator's dimension.

@@ -243,6 +243,9 @@ class UpdateOperatorProducts:
 
     def matmat(self, ts) -> np.ndarray:
         """``∇F T``, in calls of exactly ``max_columns`` tangents (padded: one compilation)."""
+        ts = np.asarray(ts)
+        if ts.ndim == 2 and ts.shape[1] == 1:  # one tangent: no padded columns to pay for
+            return self.matvec(ts[:, 0])[:, None]
         return padded_columns(self._block, np.asarray(ts), self.max_columns, self._count)
 
     def matvec(self, t) -> np.ndarray:

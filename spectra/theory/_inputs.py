@@ -73,11 +73,37 @@ def merge_conjugates(eigenvalues) -> Array:
     needs only half the work. Duplicates are removed only for concrete input (under tracing the
     shape must stay fixed, so only the representatives are taken). Order: sorted.
     """
-    lam = _canonical(_spectrum(eigenvalues, None))
+    lam = _spectrum(eigenvalues, None)
     if _traced(lam):
-        return lam
-    pairs = np.unique(np.stack([np.real(lam), np.imag(lam)], axis=1), axis=0)
-    return jnp.asarray(pairs[:, 0] + 1j * pairs[:, 1], dtype=lam.dtype)
+        return _canonical(lam)
+    host = np.asarray(lam)  # on the host: nothing here is compiled for each new length
+    re, im = host.real + 0.0, np.abs(host.imag)  # + 0.0: −0 → +0, as in _canonical
+    pairs = np.unique(np.stack([re, im], axis=1), axis=0)
+    return jax.device_put((pairs[:, 0] + 1j * pairs[:, 1]).astype(lam.dtype))
+
+
+def _bucket(n: int) -> int:
+    """The padded length for ``n`` eigenvalues: the next power of two, and at least 8.
+
+    One eigenvalue stays alone: XLA inlines a loop of one trip (``_radius_squared``), which
+    changes the rounding of the optimal momentum in the last bits, so padding would too.
+    """
+    return 1 if n == 1 else max(8, 1 << (n - 1).bit_length())
+
+
+def _pad_spectrum(lam) -> tuple[Array, int]:
+    """A concrete 1-D spectrum padded to :func:`_bucket` length, and its original length.
+
+    Jitted code is compiled once per input shape; padding makes spectra of nearby sizes share
+    one compilation. The padding repeats the last eigenvalue: every result here is a max, min or
+    ``all`` over eigenvalues, which a duplicate leaves unchanged (a function that selects a few
+    eigenvalues must also be told the original length, see ``_optimal_step_size``). Padding is
+    done on the host so that it compiles nothing itself.
+    """
+    host = np.asarray(lam)
+    n = host.shape[0]
+    padded = np.concatenate([host, np.repeat(host[-1:], _bucket(n) - n)])
+    return jax.device_put(padded), n
 
 
 def _nan_unless(ok, x):

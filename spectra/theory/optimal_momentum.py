@@ -9,7 +9,14 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from spectra.theory._inputs import _canonical, _nan_unless, _spectrum, merge_conjugates
+from spectra.theory._inputs import (
+    _canonical,
+    _nan_unless,
+    _pad_spectrum,
+    _spectrum,
+    _traced,
+    merge_conjugates,
+)
 from spectra.theory.momentum import _momentum_step_bound, _radius_squared
 from spectra.theory.step_size import _optimal_step_size
 
@@ -137,6 +144,8 @@ def optimal_momentum(eigenvalues, *, n_grid: int = 128) -> MomentumResult:
     lam = _spectrum(eigenvalues, "optimal_momentum")
     if not isinstance(n_grid, int) or n_grid < 8:
         raise ValueError(f"n_grid: expected an integer >= 8, got {n_grid!r}")
-    lam = merge_conjugates(lam)
-    gd = _optimal_step_size(lam)
+    lam, n_valid = merge_conjugates(lam), None
+    if not _traced(lam):  # one compilation per power-of-two size (repeats change no max or min)
+        lam, n_valid = _pad_spectrum(lam)
+    gd = _optimal_step_size(lam, n_valid)
     return _optimal_momentum(lam, gd.eta, gd.rho, _momentum_step_bound(lam), n_grid=n_grid)

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from spectra.theory._inputs import (
     _canonical,
@@ -15,7 +16,9 @@ from spectra.theory._inputs import (
     _check_finite,
     _complex,
     _nan_unless,
+    _pad_spectrum,
     _spectrum,
+    _traced,
 )
 
 Array = jax.Array
@@ -75,7 +78,13 @@ def _gd_squares(lam: Array, eta) -> Array:
 
 
 @functools.partial(jax.jit, static_argnames=("n_bisect", "n_polish"))
-def _optimal_step_size(lam: Array, n_bisect: int = 96, n_polish: int = 8) -> StepSizeResult:
+def _optimal_step_size(
+    lam: Array, n_valid=None, n_bisect: int = 96, n_polish: int = 8
+) -> StepSizeResult:
+    """Theorem 2 for ``lam``, of which only the first ``n_valid`` entries are the spectrum (all of
+    them if None); the rest must repeat those entries (:func:`_pad_spectrum`). Repeats leave every
+    max, min and first argmax unchanged; the polish ranks them last, so that it picks the same
+    pieces, and every extra candidate it builds from them copies an earlier one: same result."""
     lam = _canonical(lam)
     a, r2 = lam.real, jnp.abs(lam) ** 2
     inv_re = a / r2  # Re(1/λ_k): the vertex of the k-th parabola |1 − ηλ_k|²
@@ -99,7 +108,10 @@ def _optimal_step_size(lam: Array, n_bisect: int = 96, n_polish: int = 8) -> Ste
     # (q_j = q_k ⇔ η = 2(a_j − a_k)/(|λ_j|² − |λ_k|²)). Candidates from the K largest pieces at
     # the bisection point, each evaluated exactly; vertices first, so ties count as tangent.
     k = min(lam.shape[0], n_polish)
-    _, top = jax.lax.top_k(_gd_squares(lam, eta_b), k)
+    score = _gd_squares(lam, eta_b)
+    if n_valid is not None:
+        score = jnp.where(jnp.arange(lam.shape[0]) < n_valid, score, -jnp.inf)
+    _, top = jax.lax.top_k(score, k)
     aj, rj = a[top][:, None], r2[top][:, None]
     den = rj - rj.T
     safe = jnp.where(den != 0, den, 1)
@@ -142,7 +154,12 @@ def optimal_step_size(eigenvalues) -> StepSizeResult:
     good up to rounding, so the tangent case lands exactly on ``Re(1/λ_k)``). No grid; ``O(m)`` per step, so a
     thousand eigenvalues cost nothing. See :class:`StepSizeResult` for the fields.
     """
-    return _optimal_step_size(_spectrum(eigenvalues, "Theorem 2"))
+    lam = _spectrum(eigenvalues, "Theorem 2")
+    if _traced(lam):
+        return _optimal_step_size(lam)
+    padded, n = _pad_spectrum(lam)  # one compilation per power-of-two size, not per size
+    result = _optimal_step_size(padded, n)
+    return result._replace(active=jax.device_put(np.asarray(result.active)[:n]))
 
 
 def limiting_eigenvalues(eigenvalues) -> Array:
