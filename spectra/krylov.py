@@ -10,7 +10,7 @@ eigenproblems*, SIAM J. Matrix Anal. Appl. 23(3), 2001), in its block form. It k
 with ``V_j`` the ``j`` basis vectors, ``H_j = V_jᵀ A V_j`` and ``R`` a block of ``b`` residual
 vectors. Each step applies ``A`` to ``R`` (``b`` products in **one call**, so a vmapped JAX product
 shares its primal passes between the ``b`` tangents), orthogonalises the result against the basis
-(classical Gram–Schmidt, twice) and grows ``j`` by ``b``. When the basis is full it restarts: a real
+(classical Gram–Schmidt, repeated when it cancels) and grows ``j`` by ``b``. When the basis is full it restarts: a real
 Schur form ``H_m = Z T Zᵀ`` sorted with the wanted Ritz values first, truncated to the leading
 ``p`` Schur vectors — an exact relation of the same form with ``V_p = V_m Z_p``.
 
@@ -36,6 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
+
+from spectra import hostmem
 
 __all__ = ["KrylovResult", "krylov_schur"]
 
@@ -70,17 +72,25 @@ class KrylovResult(NamedTuple):
 def _orthonormalise(w: np.ndarray, basis: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
     """``(coeffs, r)`` and ``w`` overwritten by ``q`` with ``w₀ = basis·coeffs + q·r``.
 
-    Classical Gram–Schmidt twice against ``basis`` (orthonormal columns), then a QR of the block.
+    Classical Gram–Schmidt against ``basis`` (orthonormal columns), repeated once when it cancels
+    (DGKS criterion), then a QR of the block.
     Columns that are (numerically) in the span are replaced by random orthonormal directions with
     a zero row in ``r``: the relation stays exact.
     """
     coeffs = np.zeros((basis.shape[1], w.shape[1]))
     scale = np.linalg.norm(w, axis=0)
+    norm = scale
     for _ in range(2):
-        if basis.shape[1]:
-            h = basis.T @ w
-            w -= basis @ h
-            coeffs += h
+        if not basis.shape[1]:
+            break
+        h = basis.T @ w
+        w -= basis @ h
+        coeffs += h
+        # Daniel–Gragg–Kaufman–Stewart: a second pass only when a column lost more than
+        # 1/√2 of its norm (cancellation); otherwise one pass is already orthogonal to ε
+        before, norm = norm, np.linalg.norm(w, axis=0)
+        if np.all(norm > 0.7071 * before):
+            break
     q, r = np.linalg.qr(w.astype(np.float64, copy=False))
     small = np.abs(np.diag(r)) <= 50 * np.finfo(w.dtype).eps * np.maximum(scale, 1e-300)
     if np.any(small):
@@ -226,18 +236,25 @@ def krylov_schur(
     min_dim = max(k, min(int(min_dim), max_dim))
     every = max(block, max_dim // 20) if check_every is None else max(int(check_every), 1)
 
-    basis = np.zeros((n, max_dim + block), dtype=dtype)
-    h = np.zeros((max_dim + block, max_dim))
     first = rng.standard_normal((n, block))
     if start is not None:
         s = np.asarray(start, dtype=np.float64).reshape(n, -1)
         first[:, : min(block, s.shape[1])] = s[:, :block]
+    first = first.astype(dtype)
+    _orthonormalise(first, first[:, :0], rng)
+    # the first product (which may compile the operator) before the basis exists, and the
+    # compiler's freed memory handed back, so that the basis does not stack on top of it
+    w = np.array(matmat(first), dtype=dtype).reshape(n, block)
+    hostmem.release()
+    basis = np.zeros((n, max_dim + block), dtype=dtype)
     basis[:, :block] = first
-    _orthonormalise(basis[:, :block], basis[:, :0], rng)
+    del first
+    h = np.zeros((max_dim + block, max_dim))
     j, products, restarts, last_check = 0, 0, 0, 0
     while True:
-        residual = basis[:, j : j + block]
-        w = np.array(matmat(np.ascontiguousarray(residual)), dtype=dtype).reshape(n, block)
+        if products:
+            residual = basis[:, j : j + block]
+            w = np.array(matmat(np.ascontiguousarray(residual)), dtype=dtype).reshape(n, block)
         products += block
         if not np.all(np.isfinite(w)):
             raise ValueError("operator: the product returned non-finite values (NaN or inf)")
