@@ -178,3 +178,10 @@ def test_bad_arguments_name_the_argument():
     c = a.astype(complex)
     with pytest.raises(ValueError, match="method: 'krylov' needs a real operator"):
         eigenvalues(MatrixFreeOperator(lambda x: c @ x, 50, np.complex128), k=3, method="krylov")
+
+
+def test_host_memory_release_is_safe_to_call():
+    from spectra import hostmem
+
+    assert hostmem.release() in (True, False)
+    assert hostmem.release() == hostmem.release()

@@ -52,9 +52,15 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--path-angle", default=None, metavar="A,B", help="path-angle between steps A and B"
     )
-    parser.add_argument("--tol", type=float, default=None, help="ARPACK tolerance")
-    parser.add_argument("--ncv", type=int, default=None, help="ARPACK Arnoldi vectors")
-    parser.add_argument("--maxiter", type=int, default=None, help="ARPACK restarts")
+    parser.add_argument(
+        "--solver",
+        choices=("krylov", "arpack"),
+        default="krylov",
+        help="matrix-free eigensolver: Krylov–Schur (default) or ARPACK",
+    )
+    parser.add_argument("--tol", type=float, default=None, help="eigensolver tolerance")
+    parser.add_argument("--ncv", type=int, default=None, help="eigensolver basis size")
+    parser.add_argument("--maxiter", type=int, default=None, help="eigensolver restarts")
     parser.add_argument("--dense-max", type=int, default=2000, help="dense LAPACK up to this n")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -96,6 +102,7 @@ def run(args) -> int:
         "tol": args.tol,
         "ncv": args.ncv,
         "maxiter": args.maxiter,
+        "solver": args.solver,
         "dense_max": args.dense_max,
         "progress": not args.quiet,
     }
