@@ -6,9 +6,11 @@ imaginary part are those that slow it down (paper §3). :func:`eigenvalues` find
 
 - **dense**: LAPACK (``scipy.linalg.eig``, or ``eigh`` when ``symmetric=True``) on an ``(n, n)``
   array, or on a matrix-free operator materialised with ``n`` products (``method="dense"``);
-- **matrix-free**: ARPACK's implicitly restarted Arnoldi / Lanczos method (Lehoucq, Sorensen & Yang,
-  *ARPACK Users' Guide*, SIAM 1998) through ``scipy.sparse.linalg.eigs`` / ``eigsh``, on a
-  ``matvec``. :func:`jvp_matvec`, :func:`game_jacobian_operator` and
+- **matrix-free**: block Krylov–Schur (:mod:`spectra.krylov`; the default for a real operator:
+  convergence tested every few products, residuals exact from the Krylov relation, no extra
+  product) or ARPACK's implicitly restarted Arnoldi / Lanczos method (Lehoucq, Sorensen & Yang,
+  *ARPACK Users' Guide*, SIAM 1998) through ``scipy.sparse.linalg.eigs`` / ``eigsh`` (complex
+  operators, ``which="SM"``, or ``method="arpack"``), on a ``matvec``. :func:`jvp_matvec`, :func:`game_jacobian_operator` and
   :func:`player_hessian_operator` build such matvecs from JAX as Jacobian-vector products, jitted
   once per shape: the point and the data are arguments of the jitted function (never closed over),
   so the same compiled product serves every point.
@@ -24,7 +26,9 @@ Both report, for each eigenpair ``(λ, x)``, the relative residual
     \\frac{\\lVert A u_p \\rVert}{\\lVert u_p \\rVert}\\Big),
 
 recomputed from fresh products with the operator itself (the eigenvectors and two seeded random
-probes ``u_p``, in one batched call), not taken from ARPACK's own estimates. Every term of
+probes ``u_p``, in one batched call), not taken from ARPACK's own estimates. Krylov–Schur's
+residuals come from its relation ``A V = V H + R B`` (exact up to rounding, no product), relative
+to ``‖A‖^ = max |θ|`` over its Ritz values. Every term of
 ``‖A‖^`` is a lower bound of ``‖A‖₂``, so ``r`` errs on the side of reporting a larger residual.
 A value is ``converged`` when ``r ≤ residual_tol``.
 
@@ -185,7 +189,8 @@ def eigenvalues(
         n: the dimension (required for a bare callable, else checked).
         symmetric: use ``eigh`` / Lanczos; ``None`` takes the operator's own flag
             (:class:`MatrixFreeOperator`), else ``False``. A dense matrix is checked for symmetry.
-        method: ``"auto"`` (dense for arrays, ARPACK for everything else), ``"dense"`` (a
+        method: ``"auto"`` (dense for arrays; Krylov–Schur for a real matrix-free operator
+            unless ``which="SM"``; ARPACK otherwise), ``"dense"`` (a
             matrix-free operator is materialised with ``n`` products), ``"arpack"``, or
             ``"krylov"`` (:func:`spectra.krylov.krylov_schur`: block Krylov–Schur for a real
             operator, convergence tested every few products, residuals exact from the Krylov
@@ -229,7 +234,12 @@ def eigenvalues(
     start = _start_vector(v0, rng, lin)
     probes = rng.standard_normal((lin.n, _N_PROBES))
     if method == "auto":
-        method = "dense" if lin.matrix is not None else "arpack"
+        if lin.matrix is not None:
+            method = "dense"
+        elif lin.real and which != "SM" and k + 2 <= lin.n:
+            method = "krylov"
+        else:
+            method = "arpack"
     finish = _Finisher(lin, which, k, float(residual_tol), probes, return_vectors)
     if method == "dense":
         return _dense(lin, finish, k=k, symmetric=symmetric)
