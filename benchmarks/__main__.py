@@ -44,13 +44,30 @@ def _fmt(x) -> str:
     return "" if x is None else str(x)
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict], kept: list[str] = ()) -> str:
+    """The Markdown table of ``rows``, after the already formatted lines ``kept``."""
     cols = ["benchmark", "name", "measured", "baseline", "ratio", "target", "passed", "note"]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols), *kept]
     for r in rows:
         cells = [_fmt(r.get(c)).replace("|", "/") for c in cols]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def kept_lines(path: Path, mode: str, ran: set[str]) -> list[str]:
+    """Rows of an earlier results file in the same mode for benchmarks not run now: ``--only``
+    updates its benchmarks' rows and keeps the others' (a full probe run takes half an hour)."""
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    if not lines or f"({mode} mode)" not in lines[0]:
+        return []
+    out = []
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells[0] not in ("benchmark", *ran) and len(cells) == 8:
+            out.append(line)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,15 +97,18 @@ def main(argv: list[str] | None = None) -> int:
                 {"benchmark": name, "name": "error", "note": f"{type(err).__name__}: {err}"}
             )
         print(f"[benchmarks] {name} done in {time.perf_counter() - start:.1f} s", flush=True)
+    mode = "quick" if args.quick else "full"
+    out = Path(args.out)
+    kept = kept_lines(out, mode, set(args.only or names)) if args.only else []
     text = (
-        f"# Benchmark results ({'quick' if args.quick else 'full'} mode)\n\n"
+        f"# Benchmark results ({mode} mode)\n\n"
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"BLAS threads limited to 1; medians of repeats; ratios measured side by side in one run.\n\n"
-        + table(rows)
+        f"BLAS threads limited to 1; medians of repeats; ratios measured side by side in one run "
+        f"(each benchmark's own run; `--only` keeps the other benchmarks' earlier rows).\n\n"
+        + table(rows, kept)
         + "\n"
     )
     print(text)
-    out = Path(args.out)
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, out)

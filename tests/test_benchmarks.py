@@ -25,3 +25,17 @@ def test_runner_quick_rate_map(tmp_path):
     rows = [line for line in text.splitlines() if line.startswith("| rate_map")]
     assert len(rows) >= 2  # against numpy and against the dense route
     assert "error" not in text.lower()
+
+
+def test_only_keeps_the_other_benchmarks_rows(tmp_path):
+    from benchmarks.__main__ import kept_lines, table
+
+    out = tmp_path / "results.md"
+    rows = [
+        {"benchmark": "probe", "name": "p", "measured": 1.0},
+        {"benchmark": "train", "name": "t", "measured": 2.0},
+    ]
+    out.write_text("# Benchmark results (full mode)\n\nMachine: x\n\n" + table(rows) + "\n")
+    kept = kept_lines(out, "full", {"train"})
+    assert len(kept) == 1 and kept[0].startswith("| probe | p |")
+    assert kept_lines(out, "quick", {"train"}) == []  # another mode's rows are not mixed in
