@@ -209,8 +209,8 @@ def krylov_schur(
         max_restarts: the solver stops (``converged=False``) after this many restarts.
         check_every: test convergence every this many new vectors (default
             ``max(block, max_dim // 20)``; a fixed schedule keeps results reproducible).
-        min_dim: no convergence test below this basis size (default ``min(max_dim, 2k)``, at
-            least ``k + 10``: like ARPACK's ``ncv``, a guard against accepting a converged set
+        min_dim: no convergence test below this basis size (default ``max(2k, k + 10)``, at
+            most ``max_dim``: like ARPACK's ``ncv``, a guard against accepting a converged set
             that a few more products would show to miss a wanted eigenvalue).
         dtype: the basis precision (the operator's).
         start: ``(n,)`` or ``(n, block)`` start vector(s); random otherwise.
