@@ -68,6 +68,7 @@ __all__ = [
     "ConvergenceError",
     "MatrixFreeOperator",
     "eigenvalues",
+    "rank_eigenvalues",
     "spectral_radius",
     "jvp_matvec",
     "game_jacobian_operator",
@@ -616,7 +617,7 @@ def _krylov(lin, finish, *, k, symmetric, tol, ncv, maxiter, v0, seed, block) ->
             lin.op.matmat,
             n,
             k=k,
-            order=lambda values: _order(values, which, True),
+            order=lambda values: rank_eigenvalues(values, which, True),
             symmetric=symmetric,
             block=block,
             max_dim=max_dim,
@@ -648,7 +649,7 @@ def _krylov(lin, finish, *, k, symmetric, tol, ncv, maxiter, v0, seed, block) ->
 # -- selection, residuals ----------------------------------------------------------------------
 
 
-def _order(values: np.ndarray, which: str, real: bool) -> np.ndarray:
+def rank_eigenvalues(values: np.ndarray, which: str, real: bool) -> np.ndarray:
     """Indices sorting ``values`` best-first per ``which``; ties: larger imaginary, real part.
 
     For a real operator ``λ`` and ``λ̄`` have bitwise-equal keys (LAPACK and ARPACK return exact
@@ -717,11 +718,11 @@ class _Finisher(NamedTuple):
         real_vectors = np.isrealobj(vectors)  # eigh / eigsh on a real operator
         values = np.asarray(values, dtype=np.complex128)
         vectors = np.asarray(vectors, dtype=np.complex128).reshape(self.lin.n, values.size)
-        index = _order(values, self.which, self.lin.real)[: self.k]
+        index = rank_eigenvalues(values, self.which, self.lin.real)[: self.k]
         values, vectors = values[index], vectors[:, index]
         if self.lin.real and method == "arpack":
             values, vectors = _upper_half(values, vectors)
-            index = _order(values, self.which, True)
+            index = rank_eigenvalues(values, self.which, True)
             values, vectors = values[index], vectors[:, index]
         unit = vectors / np.maximum(np.linalg.norm(vectors, axis=0), np.finfo(float).tiny)
         residuals, norm = _residuals(
@@ -739,7 +740,7 @@ class _Finisher(NamedTuple):
 
     def from_relation(self, out: KrylovResult) -> EigResult:
         """The ``k`` best Ritz pairs of a Krylov–Schur run, residuals relative to its scale."""
-        index = _order(out.values, self.which, True)[: self.k]
+        index = rank_eigenvalues(out.values, self.which, True)[: self.k]
         scale = out.scale if out.scale > 0 else 1.0
         residuals = out.residuals[index] / scale
         return EigResult(

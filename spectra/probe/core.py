@@ -33,7 +33,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spectra.eigensolvers import WHICH, ConvergenceError, EigResult, eigenvalues
+from spectra.eigensolvers import (
+    WHICH,
+    ConvergenceError,
+    EigResult,
+    eigenvalues,
+    rank_eigenvalues,
+)
 from spectra.games import Game
 from spectra.probe import advice as advice_lib
 from spectra.probe.products import DEFAULT_MEMORY_BUDGET, StreamedOperator, streamed_vector_field
@@ -98,20 +104,8 @@ def _check_k(k, n: int) -> int:
 # -- selection from a full spectrum ----------------------------------------------------------------
 
 
-def _order(values: np.ndarray, which: str) -> np.ndarray:
-    """Best first per ``which`` (a real operator: ``LI`` ranks by ``|Im λ|``); ties as ARPACK."""
-    key = {
-        "LM": -np.abs(values),
-        "SM": np.abs(values),
-        "LR": -values.real,
-        "SR": values.real,
-        "LI": -np.abs(values.imag),
-    }[which]
-    return np.lexsort((-values.real, -values.imag, key))
-
-
 def _select(full: EigResult, which: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    index = _order(full.values, which)[:k]
+    index = rank_eigenvalues(full.values, which, True)[:k]  # the solvers' own ranking
     return full.values[index], full.residuals[index], full.converged[index]
 
 
