@@ -194,12 +194,14 @@ def spectra_game(model: str, phi, theta, x, z):
         fake = dis(p, gen(t, batch["latent"]))
         return jnp.mean(jax.nn.softplus(-dis(p, batch["real"]))) + jnp.mean(jax.nn.softplus(fake))
 
-    def loss_g(p, t, batch):
-        return -jnp.mean(jax.nn.softplus(dis(p, gen(t, batch["latent"]))))
+    def loss_g(p, t, batch):  # exactly −L_φ, as the trainer's saturating loss: zero-sum
+        return -loss_d(p, t, batch)
 
     as_jax = lambda tree: jax.tree_util.tree_map(jnp.asarray, tree)  # noqa: E731
     data = {"real": jnp.asarray(x), "latent": jnp.asarray(z)}
-    return Game(loss_d, loss_g, as_jax(phi), as_jax(theta), data, name=f"{model}-gan")
+    return Game(
+        loss_d, loss_g, as_jax(phi), as_jax(theta), data, name=f"{model}-gan", zero_sum=True
+    )
 
 
 def _setup(cfg):

@@ -246,7 +246,7 @@ def krylov_schur(
     # compiler's freed memory handed back, so that the basis does not stack on top of it
     w = np.array(matmat(first), dtype=dtype).reshape(n, block)
     hostmem.release()
-    basis = np.zeros((n, max_dim + block), dtype=dtype)
+    basis = np.zeros((n, max_dim + block), dtype=dtype, order="F")  # columns contiguous
     basis[:, :block] = first
     del first
     h = np.zeros((max_dim + block, max_dim))

@@ -7,7 +7,7 @@ import pytest
 
 from spectra import games, zoo
 from spectra.equilibria import nash_report
-from spectra.games import Game
+from spectra.games import Game, jacobian, vector_field
 
 
 def _sorted(z):
@@ -122,6 +122,35 @@ def test_quadratic_rejects_non_symmetric_player_hessian():
         zoo.by_name("nope")
 
 
+def _zero_sum_quadratic(a, b, d):
+    """``L_φ = ½φᵀaφ + φᵀbθ − ½θᵀdθ`` and ``L_θ = −L_φ``: ∇v = [[a, b], [−bᵀ, d]]."""
+
+    def loss_phi(phi, theta):
+        return 0.5 * phi @ a @ phi + phi @ b @ theta - 0.5 * theta @ d @ theta
+
+    def loss_theta(phi, theta):
+        return -loss_phi(phi, theta)
+
+    zero_phi, zero_theta = jnp.zeros(a.shape[0]), jnp.zeros(d.shape[0])
+    return Game(loss_phi, loss_theta, zero_phi, zero_theta, zero_sum=True)
+
+
+def test_zero_sum_vector_field_is_one_reverse_pass_of_the_same_field():
+    """For ``L_θ = −L_φ`` the joint gradient gives the same v and ∇v as the two separate ones."""
+    rng = np.random.default_rng(3)
+    games = [zoo.bilinear(), zoo.scalar_bilinear(), zoo.dirac_gan(), zoo.sine_game()]
+    a, d = rng.normal(size=(2, 2)), rng.normal(size=(3, 3))
+    games.append(_zero_sum_quadratic(a + a.T, rng.normal(size=(2, 3)), d + d.T))
+    for game in games:
+        assert game.zero_sum
+        w = jnp.asarray(rng.normal(size=game.n))
+        separate = lambda x, g=game: jnp.concatenate([g.grad_phi(x), g.grad_theta(x)])  # noqa: E731
+        np.testing.assert_allclose(vector_field(game, w), separate(w), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            jacobian(game, w), jax.jacfwd(separate)(w), rtol=1e-12, atol=1e-12
+        )
+
+
 def test_nash_report_zero_sum_and_general_sum():
     # Zero-sum quadratic with strictly convex-concave loss: a strict local Nash equilibrium.
     A, D = np.diag([1.0, 2.0]), np.diag([0.5, 3.0])
@@ -148,8 +177,12 @@ def test_nash_report_zero_sum_and_general_sum():
         a = rng.normal(size=(2, 2))
         d = rng.normal(size=(2, 2))
         a, d = a @ a.T * rng.choice([1, -1]), d @ d.T * rng.choice([1, -1])
-        game = zoo.quadratic(a, B, -B.T, d)
-        game = Game(game.loss_phi, game.loss_theta, game.phi, game.theta, zero_sum=True)
+        game = _zero_sum_quadratic(a, B, d)
+        np.testing.assert_allclose(
+            jacobian(game, game.point()),
+            jacobian(zoo.quadratic(a, B, -B.T, d), game.point()),
+            atol=1e-12,
+        )
         rep = nash_report(game)
         lemma9 = np.linalg.eigvalsh(a).min() > 0 and np.linalg.eigvalsh(d).min() > 0
         assert (rep.symmetric_part_eigenvalues.min() > 0) == lemma9

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from spectra.games import Game, vector_field
 from spectra.gan import losses, models
 from spectra.gan.config import get_config
 
@@ -74,6 +75,11 @@ def test_saturating_game_is_zero_sum_and_the_train_loss_has_the_same_generator_g
     step = jax.grad(game.generator_step, argnums=1)(nets.d_params, nets.g_params, batch)
     for a, b in zip(jax.tree_util.tree_leaves(full), jax.tree_util.tree_leaves(step), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    # the zero-sum vector field (one reverse pass of L_φ) is the two players' own gradients
+    g = Game(game.discriminator, game.generator, nets.d_params, nets.g_params, batch, zero_sum=True)
+    w = g.point()
+    separate = jnp.concatenate([g.grad_phi(w), g.grad_theta(w)])
+    np.testing.assert_allclose(vector_field(g, w), separate, rtol=1e-5, atol=1e-7)
 
 
 def test_loss_is_a_batch_mean_so_minibatches_average(tiny):

@@ -136,6 +136,21 @@ def test_hessians_match_dense_blocks(gan, matrix_free):
         assert np.all(spec.values.imag == 0)
 
 
+def test_concurrent_solves_give_the_same_numbers_as_solves_in_turn(gan):
+    """Solves run side by side in threads (each ``which`` shares one operator) give bit-identical
+    eigenvalues, residuals and per-spectrum product counts to solves run one after another."""
+    opts = {"k": 4, "which": ("LM", "LR", "SR", "LI"), "dense_max": 0, "progress": False}
+    both = [probe_game(gan, **opts, ncv=30, concurrent=c) for c in (True, False)]
+    spectra = [[*r.jacobian.values(), *r.hessians.values()] for r in both]
+    assert len(spectra[0]) == 6
+    for a, b in zip(*spectra, strict=True):
+        assert (a.operator, a.which) == (b.operator, b.which)
+        np.testing.assert_array_equal(a.values, b.values)
+        np.testing.assert_array_equal(a.residuals, b.residuals)
+        assert a.n_products == b.n_products > 0
+    assert both[0].n_products == both[1].n_products
+
+
 def test_dense_probe_returns_the_whole_spectrum(gan, dense_eigs):
     result = probe_game(gan, k=4, which="LM,LI", hessians=False, progress=False)
     assert result.jacobian["LM"].method == "dense"

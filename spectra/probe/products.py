@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -261,7 +262,9 @@ class StreamedOperator:
             of the batch mean. Default: whenever more than one device is present. Each
             minibatch must then be a multiple of the device count.
 
-    ``n_products`` counts products (a column of :meth:`matmat` counts as one).
+    ``n_products`` counts products (a column of :meth:`matmat` counts as one), and
+    ``thread_products`` those of the calling thread. Products may be asked for from several
+    threads at once.
     """
 
     def __init__(
@@ -297,6 +300,8 @@ class StreamedOperator:
         self.dtype = jnp.dtype(game.dtype)
         self.on_product = on_product
         self.n_products = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
         if linearize == "auto":
             first = game.with_data(self.chunks[0][1])
             linearize = residual_bytes(kind, first, self.w) * len(
@@ -330,9 +335,25 @@ class StreamedOperator:
         self.chunks = []
 
     def _count(self, m: int) -> None:
-        self.n_products += m
+        with self._lock:
+            self.n_products += m
+            total = self.n_products
+        self._local.products = self.thread_products + m
         if self.on_product is not None:
-            self.on_product(self.n_products)
+            self.on_product(total)
+
+    @property
+    def thread_products(self) -> int:
+        """Products made from the calling thread (solvers sharing the operator concurrently
+        each count their own)."""
+        return getattr(self._local, "products", 0)
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes held by the cached linearisations (0 when products recompute them)."""
+        if self._linear is None:
+            return 0
+        return sum(x.nbytes for x in jax.tree_util.tree_leaves(self._linear))
 
     def matvec(self, t) -> np.ndarray:
         """``A t`` for ``t`` of shape ``(n,)``."""
