@@ -240,6 +240,27 @@ def test_minibatch_products_equal_full_batch(gan, kind, linearize, minibatch, n_
         assert np.allclose(full.matvec(t), reference, rtol=1e-12, atol=1e-13)
 
 
+def test_shared_residuals_store_repeats_once_and_give_the_same_products(gan):
+    from spectra.probe import products
+
+    w = gan.point()
+    linear = products._linearize("game", products.anonymous(gan), w)
+    shared = products.SharedResiduals(linear)
+    leaves = jax.tree_util.tree_leaves(linear)
+    assert len(shared.unique) < len(leaves)  # a GAN's linearisation repeats residuals
+    assert shared.nbytes < sum(x.nbytes for x in leaves)
+    for x, i in zip(leaves, shared.index, strict=True):
+        np.testing.assert_array_equal(x, shared.unique[i])
+    t = jnp.asarray(np.random.default_rng(2).normal(size=gan.n))
+    np.testing.assert_allclose(shared(t), linear(t), rtol=1e-13, atol=1e-14)
+    ts = jnp.asarray(np.random.default_rng(3).normal(size=(gan.n, 2)))
+    np.testing.assert_allclose(shared.columns(ts)[:, 1], linear(ts[:, 1]), rtol=1e-13, atol=1e-14)
+    # arrays of the same shape and sum stay apart
+    a, b = jnp.asarray([1.0, 0.0, 0.0, 1.0]), jnp.asarray([0.0, 1.0, 1.0, 0.0])
+    twins = products.SharedResiduals(jax.tree_util.Partial(lambda x, y, t: x * t + y, a, b))
+    assert len(twins.unique) == 2
+
+
 def test_summed_game_and_streamed_field_equal_full_batch(gan):
     w = gan.point()
     v = np.asarray(games.vector_field(gan, w))
