@@ -151,6 +151,33 @@ def test_concurrent_solves_give_the_same_numbers_as_solves_in_turn(gan):
     assert both[0].n_products == both[1].n_products
 
 
+def test_a_failed_concurrent_solve_stops_the_others_and_raises():
+    import threading
+    import time
+
+    from spectra.probe import core
+
+    bar = core._Progress(False, 3)
+    stopped = threading.Event()
+    start = time.perf_counter()
+
+    def endless():  # a long solve making products (10 s unless it is stopped)
+        try:
+            while time.perf_counter() - start < 10.0:
+                bar.product(1)
+                time.sleep(0.001)
+        finally:
+            stopped.set()
+
+    def failing():
+        time.sleep(0.05)
+        raise ValueError("operator: the product returned non-finite values")
+
+    with pytest.raises(ValueError, match="non-finite"):
+        core._run_concurrently({("jacobian", "LM"): endless, ("hessian", "phi"): failing}, bar)
+    assert stopped.is_set() and time.perf_counter() - start < 5.0
+
+
 def test_dense_probe_returns_the_whole_spectrum(gan, dense_eigs):
     result = probe_game(gan, k=4, which="LM,LI", hessians=False, progress=False)
     assert result.jacobian["LM"].method == "dense"

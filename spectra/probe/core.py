@@ -117,6 +117,10 @@ def _select(full: EigResult, which: str, k: int) -> tuple[np.ndarray, np.ndarray
 # -- the probe ---------------------------------------------------------------------------------
 
 
+class _Cancelled(RuntimeError):
+    """Raised in a solve's thread when another solve failed or the user interrupted."""
+
+
 class _Progress:
     """A tqdm bar counting products (or nothing when disabled)."""
 
@@ -128,12 +132,19 @@ class _Progress:
             self.bar = tqdm(total=total_stages, unit="spectrum", desc="probe", leave=False)
         self.products = 0
         self._lock = threading.Lock()  # solves may run in several threads
+        self.cancelled = False
 
     def stage(self, name: str) -> None:
         if self.bar is not None:
             self.bar.set_description(f"probe: {name}")
 
+    def cancel(self) -> None:
+        """Make every solve still running stop at its next product."""
+        self.cancelled = True
+
     def product(self, _count: int) -> None:
+        if self.cancelled:
+            raise _Cancelled("probe: cancelled")
         with self._lock:
             self.products += 1
             if self.bar is not None and self.products % 10 == 0:
@@ -239,13 +250,19 @@ def _run_in_turn(tasks, bar) -> dict:
 
 def _run_concurrently(tasks, bar) -> dict:
     """Each task in its own thread (JAX and LAPACK release the GIL while they compute). BLAS
-    stays single-threaded for the whole group: per-call limits would restore one another's."""
+    stays single-threaded for the whole group: per-call limits would restore one another's.
+    When a task fails (or on Ctrl-C) the others stop at their next product (through ``bar``,
+    which every product reports to) and the first error is raised."""
     done = {}
     with threadpool_limits(1), ThreadPoolExecutor(max_workers=len(tasks)) as pool:
         futures = {pool.submit(task): key for key, task in tasks.items()}
-        for future in as_completed(futures):
-            done[futures[future]] = future.result()
-            bar.done_stage()
+        try:
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                bar.done_stage()
+        except BaseException:  # a failed solve or Ctrl-C: the others stop at their next product
+            bar.cancel()
+            raise
     return done
 
 
