@@ -185,3 +185,27 @@ def test_host_memory_release_is_safe_to_call():
 
     assert hostmem.release() in (True, False)
     assert hostmem.release() == hostmem.release()
+
+
+def test_freed_memory_is_kept_for_reuse_until_released():
+    """After ``keep_freed_memory`` a freed 64 MB buffer stays in the process (the next product's
+    buffers reuse it instead of being faulted in again); ``release`` hands it back."""
+    import os
+
+    from spectra import hostmem
+
+    if not hostmem.keep_freed_memory():
+        pytest.skip("not glibc")
+
+    def resident_mb():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    hostmem.release()
+    buffer = np.ones(16 * 2**20, dtype=np.float32)  # 64 MB, written: resident
+    with_buffer = resident_mb()
+    del buffer
+    assert resident_mb() > with_buffer - 8  # kept (by default glibc would unmap it)
+    hostmem.release()
+    assert resident_mb() < with_buffer - 48  # handed back
+    assert hostmem.keep_freed_memory.__wrapped__() is True  # idempotent

@@ -36,7 +36,7 @@ import jax.extend
 import jax.numpy as jnp
 import numpy as np
 
-from spectra import sharding
+from spectra import hostmem, sharding
 from spectra.eigensolvers import MatrixFreeOperator
 from spectra.games import Game, vector_field
 
@@ -353,6 +353,7 @@ class StreamedOperator:
         ):
             raise ValueError(f"max_columns: expected an integer >= 1 or None, got {max_columns!r}")
         game = anonymous(game)
+        hostmem.keep_freed_memory()  # products' buffers are reused, not faulted in every time
         self.kind, self.game, self.w = kind, game, jnp.asarray(w, game.dtype)
         self.chunks = split_batch(game.data, minibatch)
         self.sharded = jax.device_count() > 1 if sharded is None else bool(sharded)
