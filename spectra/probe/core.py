@@ -478,7 +478,7 @@ def probe_game(
             jac_op.release()  # its residuals are not needed any more
             done.update(_run_in_turn(hess_tasks, bar))
         jacobian.update({wh: done[("jacobian", wh)] for wh in whiches if ("jacobian", wh) in done})
-        hess = {player: done[key] for key in hess_tasks for player in key[1:]}
+        hess = {player: done[(kind, player)] for kind, player in hess_tasks}
 
         # 3. the update operator
         upd = None

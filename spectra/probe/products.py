@@ -137,13 +137,13 @@ class SharedResiduals:
         leaves, self.treedef = jax.tree_util.tree_flatten(linear)
         prints = np.asarray(_fingerprints(leaves)) if leaves else np.zeros((0, 2))
         self.unique: list[Array] = []
-        seen: list[tuple[Any, np.ndarray]] = []
+        kept_prints: list[np.ndarray] = []
         index = []
         for x, fingerprint in zip(leaves, prints, strict=True):
             at = next(
                 (
                     i
-                    for i, (u, f) in enumerate(seen)
+                    for i, (u, f) in enumerate(zip(self.unique, kept_prints, strict=True))
                     if u.shape == x.shape
                     and u.dtype == x.dtype
                     and np.array_equal(f, fingerprint)
@@ -154,7 +154,7 @@ class SharedResiduals:
             if at is None:
                 at = len(self.unique)
                 self.unique.append(x)
-                seen.append((x, fingerprint))
+                kept_prints.append(fingerprint)
             index.append(at)
         self.index = tuple(index)
 
