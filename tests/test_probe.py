@@ -310,6 +310,43 @@ def test_split_batch_rejects_inconsistent_leaves():
         split_batch({"a": np.zeros((4, 1))}, 0)
 
 
+
+class _Part:
+    """A stand-in for a dispatched array: records when it is waited on."""
+
+    def __init__(self, value, log, name):
+        self.value, self.log, self.name = value, log, name
+
+    def __rmul__(self, weight):
+        return _Part(weight * self.value, self.log, self.name)
+
+    def __add__(self, other):
+        return _Part(self.value + other.value, self.log, other.name)
+
+    def block_until_ready(self):
+        self.log.append(("wait", self.name))
+        return self
+
+
+def test_weighted_sum_is_exact_and_keeps_at_most_one_minibatch_queued():
+    from spectra.probe.products import AHEAD, weighted_sum
+
+    log = []
+
+    def compute(i):
+        log.append(("run", i))
+        return _Part(float(i), log, i)
+
+    chunks = [(0.5, 0), (0.25, 1), (0.25, 2), (1.0, 3)]
+    total = weighted_sum(chunks, compute)
+    assert total.value == 0.5 * 0 + 0.25 * 1 + 0.25 * 2 + 1.0 * 3
+    # before minibatch i is dispatched, the sum up to i − 1 − AHEAD has finished
+    for i in range(len(chunks)):
+        done = {name for kind, name in log[: log.index(("run", i))] if kind == "wait"}
+        assert done == set(range(max(i - AHEAD, 0)))
+    with pytest.raises(ValueError, match="chunks"):
+        weighted_sum([], compute)
+
 # -- 4. the path-angle by hand ---------------------------------------------------------------------
 
 
