@@ -12,7 +12,7 @@ The closed forms are re-exported here, so a bound is one line away::
     >>> spectra.optimal_momentum([0.5 + 2j]).beta < 0
 """
 
-from spectra import eigensolvers, equilibria, games, operators, sweeps, theory, zoo
+from spectra import eigensolvers, equilibria, games, matvecs, operators, sweeps, theory, zoo
 from spectra.bounds import bounds_report
 from spectra.eigensolvers import eigenvalues
 from spectra.equilibria import nash_report
@@ -34,6 +34,7 @@ __all__ = [
     "Game",
     "bounds_report",
     "eigensolvers",
+    "matvecs",
     "eigenvalues",
     "equilibria",
     "games",

@@ -310,7 +310,6 @@ def test_split_batch_rejects_inconsistent_leaves():
         split_batch({"a": np.zeros((4, 1))}, 0)
 
 
-
 class _Part:
     """A stand-in for a dispatched array: records when it is waited on."""
 
@@ -346,6 +345,7 @@ def test_weighted_sum_is_exact_and_keeps_at_most_one_minibatch_queued():
         assert done == set(range(max(i - AHEAD, 0)))
     with pytest.raises(ValueError, match="chunks"):
         weighted_sum([], compute)
+
 
 # -- 4. the path-angle by hand ---------------------------------------------------------------------
 

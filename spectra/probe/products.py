@@ -38,8 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from spectra import hostmem, sharding
-from spectra.eigensolvers import MatrixFreeOperator
 from spectra.games import Game, vector_field
+from spectra.matvecs import MatrixFreeOperator
 
 Array = jax.Array
 
@@ -413,7 +413,7 @@ class StreamedOperator:
     def _products(self, t: Array, columns: bool) -> Array:
         if self._linear is not None:
             return weighted_sum(
-                zip((wt for wt, _ in self.chunks), self._linear),
+                zip((wt for wt, _ in self.chunks), self._linear, strict=True),
                 lambda linear: linear.columns(t) if columns else linear(t),
             )
         fn = _jvp_columns if columns else _jvp

@@ -30,8 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from spectra import operators, theory
-from spectra.eigensolvers import MatrixFreeOperator
 from spectra.games import Game
+from spectra.matvecs import MatrixFreeOperator
 from spectra.probe.products import anonymous, padded_columns, split_batch
 
 Array = jax.Array
