@@ -1,9 +1,10 @@
 """Matrix-free operators from JAX: Jacobian-vector products of a map, of a game's vector field,
 and of one player's gradient, as :class:`MatrixFreeOperator` for :func:`spectra.eigenvalues`.
 
-Each product is jitted once per shape at import: the point, the data and the game are arguments
-of the jitted function (never closed over), so a new point or a new data batch of the same shapes
-reuses the compiled product. ``matmat`` pushes several tangents through one vmapped call.
+Each product is jitted once, at import, and compiled once per shape: the point, the data and the
+game are arguments of the jitted function (never closed over), so a new point or a new data batch
+of the same shapes reuses the compiled product. ``matmat`` pushes several tangents through one
+vmapped call.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class MatrixFreeOperator(NamedTuple):
         n: the dimension.
         dtype: the precision the products are computed in.
         matmat: optional ``X -> A X`` for ``X`` of shape ``(n, m)`` (several products per call).
-        symmetric: whether ``A`` is symmetric (then :func:`eigenvalues` uses Lanczos / ``eigh``).
+        symmetric: whether ``A`` is symmetric (then :func:`spectra.eigenvalues` uses Lanczos / ``eigh``).
     """
 
     matvec: Callable[[Any], Any]
