@@ -13,7 +13,9 @@ Two measured effects on a 1.7M-parameter conv GAN's Jacobian-vector products (XL
   the kernel on every execution: products ran 0.81 s per 200 images, and 0.98 s once
   :func:`release` had removed the free chunks they were being served from.
   :func:`keep_freed_memory` makes glibc serve every request from the heap and keep freed memory
-  for reuse: 0.67–0.72 s, before and after :func:`release`.
+  for reuse: 0.67–0.72 s, before and after :func:`release`. Its cost is memory: the heap keeps
+  what it once held and fragments, growing from about 640 to 900 MB over a 32-product probe of
+  1,000 images (120–170 MB more at the peak than without it).
 
 Both are process-wide settings of the C library, made only by the probe's product operators
 (``SPECTRA_KEEP_FREED_MEMORY=0`` turns :func:`keep_freed_memory` off), and no-ops where glibc is
