@@ -23,6 +23,7 @@ Everything here is pure and ``jit``/``vmap``-able; nothing is jitted here (the d
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "jvp",
     "vjp",
     "player_hessians",
+    "player_gradient",
     "player_hvp",
     "stationarity",
 ]
@@ -201,27 +203,43 @@ def player_hessians(game: Game, w: Array) -> tuple[Array, Array]:
     return jac[:n_phi, :n_phi], jac[n_phi:, n_phi:]
 
 
+def player_gradient(game: Game, w: Array, x: Array, *, player: str) -> Array:
+    """One player's own gradient as a function of its own flat parameters ``x``, the other
+    player held at its part of ``w``: ``∇_φ L_φ(x, θ)`` (``player="phi"``) or ``∇_θ L_θ(φ, x)``.
+
+    The other player's parameters enter as constants, never concatenated with ``x``: a
+    concatenation gives them an explicit zero tangent that forward-mode autodiff pushes through
+    the other network. That costs time (on the benchmark's 10,502-parameter MLP GAN a
+    ``∇²_φ L_φ`` product also ran the generator's tangent: 2.5 ms against 1.2–1.5 ms without)
+    and can be wrong: a zero tangent through ``sqrt`` at 0 gives ``0 · ∞ = NaN``.
+    """
+    w = jnp.asarray(w)
+    n_phi = game.n_phi
+    _, unravel_phi = ravel_pytree(game.phi)
+    _, unravel_theta = ravel_pytree(game.theta)
+    if player == "phi":
+        theta = unravel_theta(w[n_phi:])
+        g = jax.grad(lambda p: game._call(game.loss_phi, unravel_phi(p), theta))(x)
+    elif player == "theta":
+        phi = unravel_phi(w[:n_phi])
+        g = jax.grad(lambda t: game._call(game.loss_theta, phi, unravel_theta(t)))(x)
+    else:
+        raise ValueError(f"player: expected 'phi' or 'theta', got {player!r}")
+    return g
+
+
 def player_hvp(game: Game, w: Array, tangent: Array, *, player: str) -> Array:
     """Matrix-free Hessian-vector product of one player's own loss.
 
     ``player="phi"``: ∇²_φ L_φ @ tangent (tangent of size ``n_phi``);
     ``player="theta"``: ∇²_θ L_θ @ tangent (tangent of size ``n_theta``).
     """
+    if player not in ("phi", "theta"):
+        raise ValueError(f"player: expected 'phi' or 'theta', got {player!r}")
     w = jnp.asarray(w)
-    n_phi = game.n_phi
-    if player == "phi":
-
-        def g(p):
-            return game.grad_phi(jnp.concatenate([p, w[n_phi:]]))
-
-        return jax.jvp(g, (w[:n_phi],), (jnp.asarray(tangent),))[1]
-    if player == "theta":
-
-        def g(t):
-            return game.grad_theta(jnp.concatenate([w[:n_phi], t]))
-
-        return jax.jvp(g, (w[n_phi:],), (jnp.asarray(tangent),))[1]
-    raise ValueError(f"player: expected 'phi' or 'theta', got {player!r}")
+    own = w[: game.n_phi] if player == "phi" else w[game.n_phi :]
+    g = functools.partial(player_gradient, game, w, player=player)
+    return jax.jvp(g, (own,), (jnp.asarray(tangent, own.dtype),))[1]
 
 
 def stationarity(game: Game, w: Array) -> Array:

@@ -8,6 +8,7 @@ import pytest
 from spectra import games, zoo
 from spectra.equilibria import nash_report
 from spectra.games import Game, jacobian, vector_field
+from spectra.probe import StreamedOperator
 
 
 def _sorted(z):
@@ -69,6 +70,34 @@ def test_jvp_vjp_and_player_hvp_match_dense_jacobian():
     )
     with pytest.raises(ValueError, match="player"):
         games.player_hvp(game, w, tp, player="gen")
+
+
+def test_player_hessians_do_not_differentiate_the_other_player():
+    """A player's Hessian treats the other player as a constant: no tangent (not even a zero
+    one) goes through the other's network. With θ = 0 under a square root, a zero tangent would
+    meet sqrt'(0) = ∞ and turn the product into NaN (0·∞), and on a GAN it would run the other
+    network's tangent for nothing."""
+
+    def loss_phi(phi, theta):
+        return jnp.sum(phi**2) * (1.0 + jnp.sqrt(theta[0]))
+
+    def loss_theta(phi, theta):
+        return jnp.sum(theta**2) * (1.0 + jnp.sqrt(phi[0]))
+
+    game = Game(loss_phi, loss_theta, jnp.array([0.0, 1.0]), jnp.array([0.0, 2.0]))
+    w = game.point()
+    for player, size in (("phi", 2), ("theta", 2)):
+        t = jnp.arange(1.0, size + 1.0)
+        np.testing.assert_allclose(games.player_hvp(game, w, t, player=player), 2.0 * t)
+        np.testing.assert_allclose(
+            games.player_gradient(game, w, w[:2] if player == "phi" else w[2:], player=player),
+            [0.0, 2.0] if player == "phi" else [0.0, 4.0],
+        )
+    # the probe's streamed Hessians, linearised and not
+    for linearize in (True, False):
+        for player in ("phi", "theta"):
+            op = StreamedOperator(game, w, kind=player, linearize=linearize)
+            np.testing.assert_allclose(op.dense(), 2.0 * np.eye(2))
 
 
 def test_pytree_players_float32_and_data_argument():

@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from spectra import hostmem, sharding
-from spectra.games import Game, vector_field
+from spectra.games import Game, player_gradient, vector_field
 from spectra.matvecs import MatrixFreeOperator
 
 Array = jax.Array
@@ -113,10 +113,7 @@ def _field(kind: str, game: Game, w: Array, x: Array) -> Array:
     """The map whose Jacobian is wanted, as a function of its own variables ``x``."""
     if kind == "game":
         return vector_field(game, x)
-    n_phi = game.n_phi
-    if kind == "phi":
-        return game.grad_phi(jnp.concatenate([x, w[n_phi:]]))
-    return game.grad_theta(jnp.concatenate([w[:n_phi], x]))
+    return player_gradient(game, w, x, player=kind)
 
 
 @functools.partial(jax.jit, static_argnames="kind")
