@@ -73,7 +73,7 @@ def _orthonormalise(w: np.ndarray, basis: np.ndarray, rng) -> tuple[np.ndarray, 
     """``(coeffs, r)`` and ``w`` overwritten by ``q`` with ``w₀ = basis·coeffs + q·r``.
 
     Classical Gram–Schmidt against ``basis`` (orthonormal columns), repeated once when it cancels
-    (DGKS criterion), then a QR of the block.
+    (DGKS criterion), then a QR of the block (a normalisation for one column).
     Columns that are (numerically) in the span are replaced by random orthonormal directions with
     a zero row in ``r``: the relation stays exact.
     """
@@ -91,7 +91,13 @@ def _orthonormalise(w: np.ndarray, basis: np.ndarray, rng) -> tuple[np.ndarray, 
         before, norm = norm, np.linalg.norm(w, axis=0)
         if np.all(norm > 0.7071 * before):
             break
-    q, r = np.linalg.qr(w.astype(np.float64, copy=False))
+    if w.shape[1] == 1:  # one column: its norm is its QR (LAPACK's QR costs more here)
+        q = w.astype(np.float64)
+        r = np.linalg.norm(q).reshape(1, 1)
+        if r[0, 0] > 0:
+            q /= r[0, 0]
+    else:
+        q, r = np.linalg.qr(w.astype(np.float64, copy=False))
     small = np.abs(np.diag(r)) <= 50 * np.finfo(w.dtype).eps * np.maximum(scale, 1e-300)
     if np.any(small):
         full = np.concatenate([basis, q[:, ~small].astype(w.dtype)], axis=1)

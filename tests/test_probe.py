@@ -277,7 +277,9 @@ def test_shared_residuals_store_repeats_once_and_give_the_same_products(gan):
     assert len(shared.unique) < len(leaves)  # a GAN's linearisation repeats residuals
     assert shared.nbytes < sum(x.nbytes for x in leaves)
     for x, i in zip(leaves, shared.index, strict=True):
-        np.testing.assert_array_equal(x, shared.unique[i])
+        shape = shared.shapes[i]  # uniform residuals are held as one scalar
+        held = shared.unique[i] if shape is None else np.broadcast_to(shared.unique[i], shape)
+        np.testing.assert_array_equal(x, held)
     t = jnp.asarray(np.random.default_rng(2).normal(size=gan.n))
     np.testing.assert_allclose(shared(t), linear(t), rtol=1e-13, atol=1e-14)
     ts = jnp.asarray(np.random.default_rng(3).normal(size=(gan.n, 2)))
@@ -286,6 +288,28 @@ def test_shared_residuals_store_repeats_once_and_give_the_same_products(gan):
     a, b = jnp.asarray([1.0, 0.0, 0.0, 1.0]), jnp.asarray([0.0, 1.0, 1.0, 0.0])
     twins = products.SharedResiduals(jax.tree_util.Partial(lambda x, y, t: x * t + y, a, b))
     assert len(twins.unique) == 2
+    assert twins.shapes == (None, None)
+
+
+def test_shared_residuals_hold_uniform_arrays_as_scalars():
+    from spectra.probe import products
+
+    def affine(x, y, t):
+        return x * t + y
+
+    t = jnp.asarray([1.0, 2.0, 3.0, 4.0])
+    for y, uniform in (
+        (jnp.full(4, 3.0), True),
+        (jnp.zeros(4), True),
+        (jnp.asarray([3.0, 3.0, 3.0, 3.5]), False),
+        (jnp.asarray([np.nan] * 4), False),  # NaN ≠ NaN: never folded
+    ):
+        x = jnp.asarray([1.0, -1.0, 2.0, 0.5])
+        shared = products.SharedResiduals(jax.tree_util.Partial(affine, x, y))
+        assert (shared.shapes[1] == (4,)) is uniform
+        assert shared.nbytes == x.nbytes + (y.dtype.itemsize if uniform else y.nbytes)
+        np.testing.assert_array_equal(shared(t), affine(x, y, t))
+        np.testing.assert_array_equal(shared.columns(t[:, None])[:, 0], affine(x, y, t))
 
 
 def test_summed_game_and_streamed_field_equal_full_batch(gan):
