@@ -41,6 +41,10 @@ from spectra import hostmem
 
 __all__ = ["KrylovResult", "krylov_schur"]
 
+RELEASE_BYTES = 64 * 2**20
+"""Bases of at least this many bytes are allocated after handing the free heap back
+(:func:`spectra.hostmem.release`); below it the trim (about 10 ms) costs more than it saves."""
+
 _ROWS = 1 << 16  # rows per chunk when the basis is rotated in place
 
 
@@ -251,7 +255,8 @@ def krylov_schur(
     # the first product (which may compile the operator) before the basis exists, and the
     # compiler's freed memory handed back, so that the basis does not stack on top of it
     w = np.array(matmat(first), dtype=dtype).reshape(n, block)
-    hostmem.release()
+    if n * (max_dim + block) * dtype.itemsize >= RELEASE_BYTES:  # a trim costs ~10 ms
+        hostmem.release()
     basis = np.zeros((n, max_dim + block), dtype=dtype, order="F")  # columns contiguous
     basis[:, :block] = first
     del first

@@ -132,9 +132,9 @@ class SharedResiduals:
 
     A residual whose entries are all equal (the zeros a ReLU's derivative selects from, a
     batch mean's ``1/N``) is held as one scalar and broadcast inside the compiled product, so
-    XLA fuses it instead of reading a buffer (the MLP GAN's 4 MB of zeros per map; measured
-    ... faster products). Which residuals are uniform is static (part of the compiled code),
-    their values are not.
+    XLA fuses it instead of reading a buffer (the MLP GAN's 4 MB of zeros per map; measured side
+    by side: its Hessian products 1.12–1.14× faster, ∇v's unchanged). Which residuals are uniform
+    is static (part of the compiled code), their values are not.
     """
 
     def __init__(self, linear):
