@@ -139,17 +139,24 @@ class SharedResiduals:
 
     def __init__(self, linear):
         leaves, self.treedef = jax.tree_util.tree_flatten(linear)
-        prints = np.asarray(_fingerprints(leaves)) if leaves else np.zeros((0, 3))
-        # each leaf's candidate twin: the first leaf of the same shape, dtype and fingerprint,
-        # confirmed exactly (a fingerprint only narrows down) in one call for all of them
+        # a fingerprint per array (its sum and first entry) only narrows down: each leaf's
+        # candidate twin (the first leaf with the same shape, dtype and fingerprint) and each
+        # candidate uniform array (sum = size · first entry) are confirmed exactly, in one call
+        prints = np.asarray(_fingerprints(leaves)) if leaves else np.zeros((0, 2))
         first: dict[tuple, int] = {}
         twin = [
             first.setdefault((x.shape, x.dtype, f[0], f[1]), i)
             for i, (x, f) in enumerate(zip(leaves, prints, strict=True))
         ]
         pairs = tuple((i, j) for i, j in enumerate(twin) if i != j)
-        equal = np.asarray(_equal_pairs(pairs, leaves)) if pairs else ()
-        confirmed = dict(zip(pairs, equal, strict=True))
+        maybe = tuple(
+            i
+            for i, (x, f) in enumerate(zip(leaves, prints, strict=True))
+            if x.size > 1 and np.isclose(f[0], x.size * f[1], rtol=1e-3, atol=0.0)
+        )
+        equal, uniform = _exact_checks(pairs, maybe, leaves) if pairs or maybe else ((), ())
+        confirmed = dict(zip(pairs, np.asarray(equal), strict=True))
+        flat = {i for i, ok in zip(maybe, np.asarray(uniform), strict=True) if ok}
         slot: dict[int, int] = {}
         kept: list[int] = []
         index = []
@@ -161,9 +168,7 @@ class SharedResiduals:
             kept.append(i)
             index.append(slot[i])
         self.index = tuple(index)
-        self.shapes = tuple(
-            tuple(leaves[i].shape) if prints[i, 2] and leaves[i].size > 1 else None for i in kept
-        )
+        self.shapes = tuple(tuple(leaves[i].shape) if i in flat else None for i in kept)
         self.unique: list[Array] = [
             leaves[i] if shape is None else leaves[i].ravel()[0]
             for i, shape in zip(kept, self.shapes, strict=True)
@@ -180,24 +185,23 @@ class SharedResiduals:
         return _apply_columns(self.treedef, self.index, self.shapes, self.unique, ts)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _equal_pairs(pairs: tuple[tuple[int, int], ...], leaves) -> Array:
-    """Whether ``leaves[i]`` and ``leaves[j]`` are equal, for each ``(i, j)`` of ``pairs``."""
-    return jnp.stack([jnp.array_equal(leaves[i], leaves[j]) for i, j in pairs])
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _exact_checks(pairs: tuple, maybe: tuple, leaves) -> tuple[Array, Array]:
+    """Whether ``leaves[i] == leaves[j]`` for each ``(i, j)`` of ``pairs``, and whether each
+    ``leaves[i]`` of ``maybe`` has all its entries equal (exactly; NaN never does)."""
+    equal = [jnp.array_equal(leaves[i], leaves[j]) for i, j in pairs]
+    uniform = [jnp.all(leaves[i] == jnp.ravel(leaves[i])[0]) for i in maybe]
+    return jnp.asarray(equal, dtype=bool), jnp.asarray(uniform, dtype=bool)
 
 
 @jax.jit
 def _fingerprints(leaves) -> Array:
-    """Three numbers per array: its sum and a fixed pseudo-random weighting of it (arrays with
-    different fingerprints differ), and whether its entries are all equal (NaN never is)."""
+    """Two numbers per array, its sum and its first entry: equal arrays have equal ones, and a
+    uniform array's sum is its size times its first entry (one cheap pass over each array)."""
 
     def one(x):
-        uniform = jnp.all(x == jnp.ravel(x)[0]) if x.size else jnp.bool_(False)
         x = jnp.ravel(x).astype(jnp.float32)
-        # pseudo-random integer weights by a multiplicative hash (cheaper than a cosine)
-        hashed = jnp.arange(x.size, dtype=jnp.uint32) * jnp.uint32(2654435761)
-        weights = (hashed >> 22).astype(jnp.float32) - 512.0
-        return jnp.stack([jnp.sum(x), jnp.dot(x, weights), uniform.astype(jnp.float32)])
+        return jnp.stack([jnp.sum(x), x[0] if x.size else jnp.float32(0)])
 
     return jnp.stack([one(x) for x in leaves])
 
