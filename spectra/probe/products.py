@@ -139,13 +139,13 @@ class SharedResiduals:
 
     def __init__(self, linear):
         leaves, self.treedef = jax.tree_util.tree_flatten(linear)
-        # a fingerprint per array (its sum and first entry) only narrows down: each leaf's
+        # a fingerprint per array (its sum and three entries) only narrows down: each leaf's
         # candidate twin (the first leaf with the same shape, dtype and fingerprint) and each
         # candidate uniform array (sum = size · first entry) are confirmed exactly, in one call
-        prints = np.asarray(_fingerprints(leaves)) if leaves else np.zeros((0, 2))
+        prints = np.asarray(_fingerprints(leaves)) if leaves else np.zeros((0, 4))
         first: dict[tuple, int] = {}
         twin = [
-            first.setdefault((x.shape, x.dtype, f[0], f[1]), i)
+            first.setdefault((x.shape, x.dtype, *f.tolist()), i)
             for i, (x, f) in enumerate(zip(leaves, prints, strict=True))
         ]
         pairs = tuple((i, j) for i, j in enumerate(twin) if i != j)
@@ -196,12 +196,15 @@ def _exact_checks(pairs: tuple, maybe: tuple, leaves) -> tuple[Array, Array]:
 
 @jax.jit
 def _fingerprints(leaves) -> Array:
-    """Two numbers per array, its sum and its first entry: equal arrays have equal ones, and a
-    uniform array's sum is its size times its first entry (one cheap pass over each array)."""
+    """Four numbers per array, its sum and its first, middle and last entries: equal arrays
+    have equal ones, and a uniform array's sum is its size times its first entry (one cheap
+    pass over each array)."""
 
     def one(x):
         x = jnp.ravel(x).astype(jnp.float32)
-        return jnp.stack([jnp.sum(x), x[0] if x.size else jnp.float32(0)])
+        if not x.size:
+            return jnp.zeros(4, jnp.float32)
+        return jnp.stack([jnp.sum(x), x[0], x[x.size // 2], x[-1]])
 
     return jnp.stack([one(x) for x in leaves])
 
