@@ -43,6 +43,7 @@ fight XLA's threads (that compute the matvec) for the same few cores.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -342,10 +343,13 @@ def _from_matrix(operator) -> _Linear:
 
 
 def _checked(matvec, matmat, n: int, dtype, real: bool) -> spla.LinearOperator:
-    """A float64 (complex128) LinearOperator that casts inputs to ``dtype`` and checks outputs."""
+    """A float64 (complex128) LinearOperator that casts inputs to ``dtype`` and checks outputs.
+
+    Its ``native_matmat`` attribute is the same checked product left in ``dtype`` (Krylov–Schur
+    keeps its basis in the operator's precision: no round trip through float64)."""
     out = np.float64 if real else np.complex128
 
-    def check(y, shape):
+    def check(y, shape, to=out):
         y = np.asarray(y)
         if y.shape != shape:
             raise ValueError(f"operator: the matvec returned shape {y.shape}, expected {shape}")
@@ -353,18 +357,20 @@ def _checked(matvec, matmat, n: int, dtype, real: bool) -> spla.LinearOperator:
             raise ValueError("operator: the matvec returned complex values for a real operator")
         if not np.all(np.isfinite(y)):
             raise ValueError("operator: the matvec returned non-finite values (NaN or inf)")
-        return y.astype(out)
+        return y.astype(to, copy=False)
 
-    def mv(x):
+    def mv(x, to=out):
         x = np.asarray(x).reshape(-1)
-        return check(matvec(x.astype(dtype)), (n,))
+        return check(matvec(x.astype(dtype)), (n,), to)
 
-    def mm(x):
+    def mm(x, to=out):
         if matmat is None:
-            return np.stack([mv(col) for col in np.asarray(x).T], axis=1)
-        return check(matmat(np.asarray(x).astype(dtype)), (n, x.shape[1]))
+            return np.stack([mv(col, to) for col in np.asarray(x).T], axis=1)
+        return check(matmat(np.asarray(x).astype(dtype)), (n, x.shape[1]), to)
 
-    return spla.LinearOperator((n, n), matvec=mv, matmat=mm, dtype=out)
+    op = spla.LinearOperator((n, n), matvec=mv, matmat=mm, dtype=out)
+    op.native_matmat = functools.partial(mm, to=dtype)
+    return op
 
 
 def _start_vector(v0, rng: np.random.Generator, lin: _Linear) -> np.ndarray:
@@ -497,7 +503,7 @@ def _krylov(lin, finish, *, k, symmetric, tol, ncv, maxiter, v0, seed, block) ->
     which = {"LR": "LA", "SR": "SA"}.get(finish.which, finish.which) if symmetric else finish.which
     with threadpool_limits(1):
         out = krylov_schur(
-            lin.op.matmat,
+            getattr(lin.op, "native_matmat", lin.op.matmat),
             n,
             k=k,
             order=lambda values: rank_eigenvalues(values, which, True),
