@@ -93,6 +93,8 @@ def test_player_hessians_do_not_differentiate_the_other_player():
             games.player_gradient(game, w, w[:2] if player == "phi" else w[2:], player=player),
             [0.0, 2.0] if player == "phi" else [0.0, 4.0],
         )
+    with pytest.raises(ValueError, match="x: expected"):
+        games.player_gradient(game, w, w, player="phi")
     # the probe's streamed Hessians, linearised and not
     for linearize in (True, False):
         for player in ("phi", "theta"):
