@@ -144,15 +144,13 @@ class Game:
 
     def grad_phi(self, w: Array) -> Array:
         """∇_φ L_φ at w, flat (player φ's part of v)."""
-        phi, theta = self.split(w)
-        g = jax.grad(lambda p: self._call(self.loss_phi, p, theta))(phi)
-        return ravel_pytree(g)[0]
+        w = jnp.asarray(w)
+        return player_gradient(self, w, w[: self.n_phi], player="phi")
 
     def grad_theta(self, w: Array) -> Array:
         """∇_θ L_θ at w, flat (player θ's part of v)."""
-        phi, theta = self.split(w)
-        g = jax.grad(lambda t: self._call(self.loss_theta, phi, t))(theta)
-        return ravel_pytree(g)[0]
+        w = jnp.asarray(w)
+        return player_gradient(self, w, w[self.n_phi :], player="theta")
 
 
 def vector_field(game: Game, w: Array) -> Array:
@@ -215,20 +213,15 @@ def player_gradient(game: Game, w: Array, x: Array, *, player: str) -> Array:
     """
     if player not in ("phi", "theta"):
         raise ValueError(f"player: expected 'phi' or 'theta', got {player!r}")
-    w = jnp.asarray(w)
-    n_phi = game.n_phi
-    size = n_phi if player == "phi" else game.n_theta
+    size = game.n_phi if player == "phi" else game.n_theta
     if jnp.shape(x) != (size,):
         raise ValueError(f"x: expected player {player}'s flat parameters, shape ({size},)")
-    _, unravel_phi = ravel_pytree(game.phi)
-    _, unravel_theta = ravel_pytree(game.theta)
+    phi, theta = game.split(w)
     if player == "phi":
-        theta = unravel_theta(w[n_phi:])
-        g = jax.grad(lambda p: game._call(game.loss_phi, unravel_phi(p), theta))(x)
-    else:
-        phi = unravel_phi(w[:n_phi])
-        g = jax.grad(lambda t: game._call(game.loss_theta, phi, unravel_theta(t)))(x)
-    return g
+        unravel = ravel_pytree(game.phi)[1]
+        return jax.grad(lambda p: game._call(game.loss_phi, unravel(p), theta))(x)
+    unravel = ravel_pytree(game.theta)[1]
+    return jax.grad(lambda t: game._call(game.loss_theta, phi, unravel(t)))(x)
 
 
 def player_hvp(game: Game, w: Array, tangent: Array, *, player: str) -> Array:
