@@ -110,8 +110,9 @@ def run_demo(
             final.jacobian_eigenvalues(),
             final.update_rule,
             complete=final.jacobian_full is not None,
+            which=tuple(final.jacobian),
+            update_radius=final.update.spectral_radius,
         )
-        final.advice["used"]["update_spectral_radius"] = final.update.spectral_radius
         final.advice["used"]["update_method"] = final.update.method
         series[f"{label} (β_D = {config.d_beta:+g})"] = (steps, probes)
         metrics[label] = {r["step"]: r for r in read_metrics(run_dir)}

@@ -20,7 +20,7 @@ from spectra.probe import (
     summed_game,
     theory_advice,
 )
-from spectra.probe.report import spectrum_figure, trajectory_figure, write_json
+from spectra.probe.report import spectrum_figure, summary_lines, trajectory_figure, write_json
 from spectra.probe.update import UpdateOperatorProducts, theorem3_spectrum
 
 # -- a tiny MLP GAN, defined here as a Game from two losses --------------------------------------
@@ -419,6 +419,46 @@ def test_advice_reports_a_violated_assumption():
     assert "do not apply" in out["summary"]
 
 
+def test_advice_from_a_partial_spectrum_does_not_claim_the_assumption_holds():
+    lam = np.array([2.0 + 1j, 2.0 - 1j, 1.5])  # all Re λ > 0, but only the largest were probed
+    partial = theory_advice(lam, which=("LM",))
+    assert partial["assumption"]["holds"] is None
+    assert "not checked" in partial["summary"] and "lower bound" in partial["summary"]
+    checked = theory_advice(lam, which=("LM", "SR"))
+    assert checked["assumption"]["holds"] is True
+    assert "not checked" not in checked["summary"]
+    assert "lower bound" not in theory_advice(lam, complete=True)["summary"]
+    violated = theory_advice(np.array([2.0, -0.1]), which=("LM",))  # a probed value violates it
+    assert violated["assumption"]["holds"] is False
+
+
+def test_advice_counts_null_directions_and_reports_the_measured_radius():
+    lam = np.array([1.0 + 0.5j, 1.0 - 0.5j, 1e-9, 0.0])
+    out = theory_advice(lam, UpdateRule(eta=0.1, beta=-0.2), complete=True, update_radius=1.02)
+    assert out["null_directions"]["count"] == 2
+    assert "2 null directions" in out["summary"]
+    assert out["used"]["update_spectral_radius"] == pytest.approx(1.02)
+    assert "ρ(∇F) = 1.020000" in out["summary"] and "does not converge" in out["summary"]
+    assert (
+        "converges locally" in theory_advice(lam, UpdateRule(eta=0.1), update_radius=0.9)["summary"]
+    )
+
+
+def test_a_dense_spectrum_counts_its_products_once(gan):
+    result = probe_game(gan, k=2, which="LM,LR,SR", hessians=False, advice=False, progress=False)
+    counts = [result.jacobian[w].n_products for w in ("LM", "LR", "SR")]
+    assert counts == [gan.n, 0, 0]  # one n×n matrix serves every selection
+    assert result.n_products == gan.n
+
+
+def test_the_largest_k_runs_matrix_free(gan):
+    result = probe_game(
+        gan, k=gan.n - 2, which="LM", hessians=False, advice=False, dense_max=0, progress=False
+    )
+    assert result.jacobian["LM"].method == "krylov"
+    assert result.jacobian["LM"].values.size == gan.n - 2
+
+
 # -- 6. bad input and failures ---------------------------------------------------------------------
 
 
@@ -445,9 +485,12 @@ def test_arpack_failure_keeps_what_converged(gan):
     )
     assert not result.ok
     assert "jacobian (SR)" in result.errors[0]
+    assert ".result" not in result.errors[0]  # read by CLI users too: no Python attribute
     spec = result.jacobian["SR"]
     assert spec.error is not None
     assert spec.values.size == spec.residuals.size == spec.converged.size
+    line = next(x for x in summary_lines(result) if "∇v SR" in x)
+    assert f"/{6} converged" in line  # against the 6 asked for, even when fewer came back
 
 
 def test_json_and_figures(gan, tmp_path):

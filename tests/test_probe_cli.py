@@ -112,15 +112,46 @@ def test_unknown_which_and_bad_k(run_dir, capsys):
     _error([run_dir, "--k", 1000], capsys, "k: expected k < n - 1")
 
 
-def test_corrupted_checkpoint(run_dir, tmp_path, capsys):
+def test_bad_out_and_path_angle_fail_before_any_probe(run_dir, tmp_path, capsys, monkeypatch):
+    def no_probe(*args, **kwargs):
+        raise AssertionError("probed before checking the arguments")
+
+    monkeypatch.setattr(checkpoints, "probe_checkpoint", no_probe)
+    monkeypatch.setattr(checkpoints, "run_path_angle", no_probe)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("mine")
+    _error([run_dir, "--out", a_file], capsys, "--out: ")
+    assert a_file.read_text() == "mine"
+    _error([run_dir, "--path-angle", "0,abc"], capsys, "--path-angle: expected two steps")
+    _error([run_dir, "--path-angle", "0,7"], capsys, "--path-angle: no checkpoint at step 7")
+    _error([run_dir, "--path-angle", "20,20"], capsys, "two different steps")
+    _error([run_dir, "--dense-max", -5], capsys, "--dense-max: expected an integer >= 0")
+
+
+def _corrupt(run_dir, tmp_path, step):
     copy = tmp_path / "copy"
     shutil.copytree(run_dir, copy)
-    files = sorted(p for p in (copy / "checkpoints" / "20").rglob("*") if p.is_file())
+    files = sorted(p for p in (copy / "checkpoints" / str(step)).rglob("*") if p.is_file())
     target = max(files, key=lambda p: p.stat().st_size)
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
-    _error([copy, "--step", 20], capsys, "corrupted")
+    return copy
+
+
+def test_corrupted_checkpoint(run_dir, tmp_path, capsys):
+    _error([_corrupt(run_dir, tmp_path, 20), "--step", 20], capsys, "corrupted")
+
+
+def test_all_skips_a_corrupted_checkpoint_and_keeps_the_others(run_dir, tmp_path, capsys):
+    copy, out = _corrupt(run_dir, tmp_path, 20), tmp_path / "out"
+    argv = [copy, "--all", "--k", 2, "--which", "LM", "--no-hessians", "--no-update"]
+    status, _, err = _probe([*argv, "--out", out], capsys)
+    assert status == 2
+    assert "step 20: skipped" in err and "corrupted" in err.splitlines()[-1]
+    record = json.loads((out / "probe_all.json").read_text())
+    assert record["steps"] == [0, 40]
+    assert (out / "trajectories.png").exists()
 
 
 def test_arpack_failure_reports_what_converged(run_dir, tmp_path, capsys):

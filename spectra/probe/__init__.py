@@ -10,6 +10,7 @@
 """
 
 from spectra.probe.advice import theory_advice
+from spectra.probe.checkpoints import probe_checkpoint, probe_run, run_path_angle
 from spectra.probe.core import DEFAULT_WHICH, ProbeResult, Spectrum, cast_game, probe_game
 from spectra.probe.path_angle import PathAngle, path_angle
 from spectra.probe.products import StreamedOperator, split_batch, streamed_vector_field
@@ -24,7 +25,10 @@ __all__ = [
     "UpdateRule",
     "cast_game",
     "path_angle",
+    "probe_checkpoint",
     "probe_game",
+    "probe_run",
+    "run_path_angle",
     "split_batch",
     "streamed_vector_field",
     "summed_game",

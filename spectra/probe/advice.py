@@ -18,10 +18,15 @@ and the smallest Re λ — the candidates for the limiting eigenvalues):
 
 All of these assume a stable stationary point: every ``Re λ > 0``. Where the probed eigenvalues
 violate it, the result says so and reports only what still holds (Theorem 3's map of each λ).
+From a partial spectrum the assumption is only checked when the smallest real parts were probed
+(``which="SR"``), and every rate is a lower bound: an eigenvalue that was not probed can only make
+ρ larger. The summary says both, counts the null directions left out, and sets the predicted rate
+of the configuration used next to the measured spectral radius of its update operator.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax.numpy as jnp
@@ -71,6 +76,8 @@ def theory_advice(
     rule: UpdateRule | None = None,
     *,
     complete: bool = False,
+    which: Sequence[str] | None = None,
+    update_radius: float | None = None,
     null_tol: float = 1e-4,
 ) -> dict:
     """The theory's verdict on a spectrum of ∇v, as a JSON-ready dictionary (module docstring).
@@ -80,6 +87,11 @@ def theory_advice(
         rule: the update rule that was used, to compare with the recommendation.
         complete: whether ``eigenvalues`` is the whole spectrum (a dense probe); otherwise the
             results hold for the probed eigenvalues and are labelled so.
+        which: the selections the eigenvalues came from when not ``complete``: ``Re λ > 0`` is
+            checked only if ``"SR"`` (smallest real parts) is among them, else ``holds`` is
+            ``None`` unless a probed value already violates it.
+        update_radius: the measured spectral radius of the real update operator ∇F, reported
+            next to the predicted rate of the configuration used.
         null_tol: eigenvalues with ``|λ| ≤ null_tol · max|λ|`` are counted as null directions
             (flat directions of the game, or zeros blurred by rounding: float32 products put
             exact zeros near 1e-6·max|λ|) and left out of the theorems, which they would only
@@ -98,19 +110,27 @@ def theory_advice(
     if lam.size == 0:
         raise ValueError("eigenvalues: every eigenvalue is (numerically) zero")
     bad = lam.real <= 0
+    checked = complete or (which is not None and "SR" in which)
     out: dict[str, Any] = {
         "source": "full spectrum (dense)" if complete else "probed eigenvalues of ∇v (union)",
         "n_eigenvalues": int(lam.size),
         "null_directions": {"count": n_null, "null_tol": null_tol},
         "assumption": {
             "statement": "Re λ > 0 for every eigenvalue of ∇v (a stable stationary point)",
-            "holds": bool(not bad.any()),
+            "holds": False if bad.any() else (True if checked else None),
             "n_violating": int(bad.sum()),
             "min_real_part": float(lam.real.min()),
         },
     }
+    if not checked:
+        out["assumption"]["note"] = (
+            "checked on the probed eigenvalues only: the smallest real parts (which='SR') were "
+            "not probed"
+        )
     if rule is not None:
         out["used"] = _used(lam, rule)
+        if update_radius is not None:
+            out["used"]["update_spectral_radius"] = _f(update_radius)
     if bad.any():
         good = lam[~bad]
         out["summary"] = (
@@ -132,10 +152,54 @@ def theory_advice(
                 f"η_best = {out['restricted']['theorem2']['eta_best']:.4g}, heavy ball best at "
                 f"η = {r['eta']:.4g}, β = {r['beta']:.3f} (ρ = {r['rho']:.6f})."
             )
+        out["summary"] = _caveats(out, complete=complete, checked=checked) + out["summary"]
+        out["summary"] += _used_text(out, rule, update_radius)
         return out
     out.update(_theorems(lam))
-    out["summary"] = _summary(out, rule)
+    out["summary"] = _caveats(out, complete=complete, checked=checked) + _summary(out)
+    out["summary"] += _used_text(out, rule, update_radius)
     return out
+
+
+def _caveats(out: dict, *, complete: bool, checked: bool) -> str:
+    """What the verdict rests on: a partial spectrum, an unchecked assumption, null directions."""
+    text = ""
+    if not complete:
+        text += (
+            f"From the {out['n_eigenvalues']} probed eigenvalues of ∇v, not the whole spectrum: "
+            "every rate below is a lower bound. "
+        )
+    if not checked and out["assumption"]["holds"] is None:
+        text += "Re λ > 0 is not checked (probe which SR for the smallest real parts). "
+    n_null = out["null_directions"]["count"]
+    if n_null:
+        text += (
+            f"{n_null} null direction{'s' if n_null > 1 else ''} (|λ| ≤ "
+            f"{out['null_directions']['null_tol']:.0e}·max|λ|) left out: no step size contracts "
+            "along them (ρ = 1 there). "
+        )
+    return text
+
+
+def _used_text(out: dict, rule: UpdateRule | None, update_radius: float | None) -> str:
+    """The configuration used: Theorem 3's predicted rate and the measured ρ(∇F)."""
+    if rule is None or not rule.heavy_ball:
+        return ""
+    rates = out["used"]["rho_theorem3_if_both_used"]
+    exact = rule.theorem3_applies
+    text = f" Used: {rule.describe()}; Theorem 3 predicts ρ = {_g(rates['phi'])}"
+    text += "." if exact else " with the discriminator's (η, β) for both (indicative only)."
+    if update_radius is not None and np.isfinite(update_radius):
+        verdict = "converges" if update_radius < 1 else "does not converge"
+        text += (
+            f" Measured on the real update operator: ρ(∇F) = {update_radius:.6f}, so the update "
+            f"used {verdict} locally."
+        )
+    return text
+
+
+def _g(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.6f}"
 
 
 def _theorems(lam: np.ndarray) -> dict:
@@ -198,7 +262,7 @@ def _used(lam: np.ndarray, rule: UpdateRule) -> dict:
     return used
 
 
-def _summary(out: dict, rule: UpdateRule | None) -> str:
+def _summary(out: dict) -> str:
     t2, rec = out["theorem2"], out["recommended"]
     text = (
         f"Gradient descent is stable for η < {out['lemma11']['max_stable_step']:.4g} (Lemma 11); "
@@ -211,10 +275,4 @@ def _summary(out: dict, rule: UpdateRule | None) -> str:
         text += f" A small negative β helps every limiting eigenvalue for η ∈ ({inter[0]:.4g}, {inter[1]:.4g}) (Theorem 4)."
     else:
         text += " The intervals I(λ) of the limiting eigenvalues do not intersect (Theorem 4)."
-    if rule is not None and rule.heavy_ball:
-        rates = out["used"]["rho_theorem3_if_both_used"]
-        text += (
-            f" Used: {rule.describe()}; predicted ρ with the discriminator's (η, β) for both: "
-            f"{rates['phi']:.6f}."
-        )
     return text

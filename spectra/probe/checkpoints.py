@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spectra.probe.core import ProbeResult, probe_game
 from spectra.probe.path_angle import PathAngle, path_angle
 from spectra.probe.update import UpdateRule
+
+if TYPE_CHECKING:
+    from spectra.gan.checkpoint import CheckpointError
 
 __all__ = [
     "run_config",
@@ -86,16 +90,29 @@ def probe_run(
     *,
     dtype=None,
     on_result: Callable[[int, ProbeResult], None] | None = None,
+    on_error: Callable[[int, CheckpointError], None] | None = None,
     **kwargs,
 ) -> list[tuple[int, ProbeResult]]:
-    """Probe several checkpoints (default: all); the compiled products are shared by all."""
+    """Probe several checkpoints (default: all); the compiled products are shared by all.
+
+    A checkpoint that cannot be read (:class:`~spectra.gan.checkpoint.CheckpointError`) raises,
+    unless ``on_error`` is given: it is then called with the step and the error, and the other
+    checkpoints are still probed (their results are not lost to one corrupted file)."""
+    from spectra.gan.checkpoint import CheckpointError
+
     available = run_steps(run_dir)
     if not available:
         raise ValueError(f"{run_dir} holds no complete checkpoint")
     steps = available if steps is None else [resolve_step(run_dir, s) for s in steps]
     out = []
     for step in steps:
-        result = probe_checkpoint(run_dir, step, dtype=dtype, **kwargs)
+        try:
+            result = probe_checkpoint(run_dir, step, dtype=dtype, **kwargs)
+        except CheckpointError as err:
+            if on_error is None:
+                raise
+            on_error(step, err)
+            continue
         if on_result is not None:
             on_result(step, result)
         out.append((step, result))

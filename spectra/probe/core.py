@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -48,7 +49,7 @@ from spectra.eigensolvers import (
 from spectra.games import Game
 from spectra.probe import advice as advice_lib
 from spectra.probe.products import DEFAULT_MEMORY_BUDGET, StreamedOperator, streamed_vector_field
-from spectra.probe.result import ProbeResult, Spectrum, finite_or_none
+from spectra.probe.result import ProbeResult, Spectrum
 from spectra.probe.update import UpdateOperatorProducts, UpdateRule, theorem3_spectrum
 
 Array = jax.Array
@@ -122,7 +123,8 @@ class _Cancelled(RuntimeError):
 
 
 class _Progress:
-    """A tqdm bar counting products (or nothing when disabled)."""
+    """A tqdm bar counting products (or nothing when disabled). Redrawn at most every 0.1 s on
+    a terminal, every 10 s otherwise (a log file gets a line per redraw)."""
 
     def __init__(self, enabled: bool, total_stages: int):
         self.bar = None
@@ -130,6 +132,9 @@ class _Progress:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total_stages, unit="spectrum", desc="probe", leave=False)
+        tty = getattr(sys.stderr, "isatty", lambda: False)()
+        self.interval = 0.1 if tty else 10.0
+        self.last = time.monotonic()
         self.products = 0
         self._lock = threading.Lock()  # solves may run in several threads
         self.cancelled = False
@@ -147,7 +152,9 @@ class _Progress:
             raise _Cancelled("probe: cancelled")
         with self._lock:
             self.products += 1
-            if self.bar is not None and self.products % 10 == 0:
+            now = time.monotonic()
+            if self.bar is not None and now - self.last >= self.interval:
+                self.last = now
                 self.bar.set_postfix(products=self.products, refresh=False)
                 self.bar.refresh()
 
@@ -179,7 +186,11 @@ def _solve(op, *, operator: str, which: str, k: int, solver: dict, counter) -> S
     try:
         result = eigenvalues(op.as_matrix_free(), k=k, which=which, **solver)
     except ConvergenceError as err:
-        result, error = err.result, f"{operator} ({which}): {err}"
+        result = err.result
+        error = (
+            f"{operator} ({which}): {result.values.size} of {k} eigenvalues converged after "
+            f"{_products(counter) - before} products; raise maxiter or ncv, or loosen tol"
+        )
     if error is None and not result.converged.all():
         bad = int((~result.converged).sum())
         error = (
@@ -285,7 +296,7 @@ def _default_ncv(n: int, k: int, memory_budget: int, itemsize: int = 8) -> int:
     operator's precision) fits in half of ``memory_budget`` when the operator is large, but
     never below ``2k + 2``."""
     cap = max(int(memory_budget) // (2 * itemsize * n), 2 * k + 2)
-    return int(min(n - 2, max(4 * k, 20), cap))
+    return int(min(n, max(4 * k, 20), cap))
 
 
 def _dense_spectra(
@@ -298,7 +309,7 @@ def _dense_spectra(
     full = eigenvalues(matrix, k=op.n, which="LM", symmetric=symmetric)
     seconds = time.perf_counter() - start
     out = []
-    for which in whiches:
+    for i, which in enumerate(whiches):
         values, residuals, converged = _select(full, which, k)
         error = None
         if not converged.all():
@@ -313,7 +324,7 @@ def _dense_spectra(
                 residuals,
                 converged,
                 "dense",
-                op.n_products,
+                op.n_products if i == 0 else 0,  # one matrix for every selection: counted once
                 seconds,
                 op.n,
                 error,
@@ -399,6 +410,8 @@ def probe_game(
     double = jnp.dtype(game.dtype) == jnp.float64
     if solver not in ("krylov", "arpack"):
         raise ValueError(f"solver: expected 'krylov' or 'arpack', got {solver!r}")
+    if isinstance(dense_max, bool) or not isinstance(dense_max, int | np.integer) or dense_max < 0:
+        raise ValueError(f"dense_max: expected an integer >= 0, got {dense_max!r}")
     solver = {
         "method": solver,
         "tol": (1e-10 if double else 1e-4) if tol is None else float(tol),
@@ -505,9 +518,14 @@ def probe_game(
     lam = full.values if full is not None else _union(jacobian)
     verdict = None
     if advice and lam.size:
-        verdict = advice_lib.theory_advice(lam, update, complete=full is not None)
+        verdict = advice_lib.theory_advice(
+            lam,
+            update,
+            complete=full is not None,
+            which=whiches,
+            update_radius=None if upd is None else upd.spectral_radius,
+        )
         if upd is not None and "used" in verdict:
-            verdict["used"]["update_spectral_radius"] = finite_or_none(upd.spectral_radius)
             verdict["used"]["update_method"] = upd.method
     errors = [s.error for s in [*jacobian.values(), *hess.values()] if s.error]
     if upd is not None and upd.error:

@@ -82,6 +82,13 @@ def _fmt(z: complex) -> str:
     return f"{z.real:.4g}" if z.imag == 0 else f"{z.real:.4g}{z.imag:+.4g}j"
 
 
+def _converged(spec, k: int) -> str:
+    """``"c/k converged"`` against the number asked for (a failed solve keeps only the
+    converged values, so their count alone would read ``0/0``)."""
+    wanted = max(min(k, spec.size), spec.values.size)
+    return f"{int(np.count_nonzero(spec.converged))}/{wanted} converged"
+
+
 def summary_lines(result: ProbeResult, *, label: str = "") -> list[str]:
     """A few lines for a terminal: sizes, top eigenvalues, radii, the theory's summary."""
     head = f"{label}: " if label else ""
@@ -91,12 +98,11 @@ def summary_lines(result: ProbeResult, *, label: str = "") -> list[str]:
         f"{result.seconds:.1f} s"
     ]
     for which, spec in result.jacobian.items():
-        ok = int(spec.converged.sum())
         top = ", ".join(_fmt(v) for v in spec.values[:3])
-        lines.append(f"  ∇v {which} ({spec.method}, {ok}/{spec.values.size} converged): {top}, …")
+        lines.append(f"  ∇v {which} ({spec.method}, {_converged(spec, result.k)}): {top}, …")
     for player, spec in result.hessians.items():
         top = ", ".join(_fmt(v.real) for v in spec.values[:3])
-        lines.append(f"  ∇²L_{player} LM ({spec.method}): {top}, …")
+        lines.append(f"  ∇²L_{player} LM ({spec.method}, {_converged(spec, result.k)}): {top}, …")
     if result.update is not None:
         lines.append(
             f"  ∇F ({result.update.method}): spectral radius {result.update.spectral_radius:.6f}"
@@ -129,10 +135,22 @@ def spectrum_figure(result: ProbeResult, *, title: str | None = None) -> Figure:
     ax = axes[0, 1]
     for i, (player, spec) in enumerate(result.hessians.items()):
         label = "∇²_φ L_φ (discriminator)" if player == "phi" else "∇²_θ L_θ (generator)"
-        v = np.sort(spec.values.real)[::-1]
-        ax.plot(np.arange(v.size), v, "o-", ms=3, color=f"C{i + 4}", label=label)
+        order = np.argsort(-np.abs(spec.values), kind="stable")  # largest |λ| first
+        v, ok = spec.values.real[order], np.asarray(spec.converged, bool)[order]
+        color = f"C{i + 4}"
+        ax.plot(np.arange(v.size), v, "-", lw=1, color=color, label=label)
+        ax.scatter(np.flatnonzero(ok), v[ok], s=12, color=color)
+        if (~ok).any():
+            ax.scatter(
+                np.flatnonzero(~ok),
+                v[~ok],
+                s=12,
+                facecolors="none",
+                edgecolors=color,
+                label=f"{label} (not converged)",
+            )
     ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
-    ax.set_xlabel("index (sorted)")
+    ax.set_xlabel("rank by |λ|")
     ax.set_ylabel("eigenvalue")
     ax.set_title("player Hessians (largest |λ|)", fontsize=10)
     if result.hessians:
@@ -207,9 +225,12 @@ def trajectory_figure(
         return np.asarray(out, dtype=float)
 
     ax = axes[0, 1]
-    ax.plot(steps, per_step(lambda v: np.abs(v).max()), "o-", ms=3, label="max |λ| of ∇v")
-    ax.plot(steps, per_step(lambda v: np.abs(v.imag).max()), "s-", ms=3, label="max |Im λ| of ∇v")
-    ax.plot(steps, per_step(lambda v: v.real.min()), "^-", ms=3, label="min Re λ of ∇v")
+    of = "∇v" if all(r.jacobian_full is not None for r in results) else "∇v (probed λ)"
+    ax.plot(steps, per_step(lambda v: np.abs(v).max()), "o-", ms=3, label=f"max |λ| of {of}")
+    ax.plot(
+        steps, per_step(lambda v: np.abs(v.imag).max()), "s-", ms=3, label=f"max |Im λ| of {of}"
+    )
+    ax.plot(steps, per_step(lambda v: v.real.min()), "^-", ms=3, label=f"min Re λ of {of}")
     for i, player in enumerate(("phi", "theta")):
         top = [
             float(np.abs(r.hessians[player].values).max()) if player in r.hessians else np.nan

@@ -26,7 +26,8 @@ class Spectrum:
         residuals: relative residual of each value (for Theorem 3, that of its source λ).
         converged: whether each residual is below the solver's tolerance.
         method: ``"dense"``, ``"krylov"``, ``"arpack"`` or ``"theorem3"``.
-        n_products: products used (solver and residual check together).
+        n_products: products used (solver and residual check together; a dense matrix serves
+            every selection and is counted once, on the first).
         seconds: wall time.
         size: the operator's dimension.
         error: why fewer than ``k`` values converged, else ``None``.
@@ -98,6 +99,11 @@ class ProbeResult:
         return not self.errors
 
     @property
+    def update_spectral_radius(self) -> float | None:
+        """ρ(∇F) of the update operator used (``None`` when it was not probed)."""
+        return None if self.update is None else finite_or_none(self.update.spectral_radius)
+
+    @property
     def n_products(self) -> int:
         spectra = [*self.jacobian.values(), *self.hessians.values()]
         if self.update is not None:
@@ -124,9 +130,7 @@ class ProbeResult:
             "jacobian": {w: s.to_dict() for w, s in self.jacobian.items()},
             "hessians": {p: s.to_dict() for p, s in self.hessians.items()},
             "update": None if self.update is None else self.update.to_dict(),
-            "update_spectral_radius": None
-            if self.update is None
-            else finite_or_none(self.update.spectral_radius),
+            "update_spectral_radius": self.update_spectral_radius,
             "update_rule": None if self.update_rule is None else self.update_rule.to_dict(),
             "advice": self.advice,
             "settings": self.settings,
