@@ -9,6 +9,13 @@
       checkpoints/         orbax CheckpointManager folder, one sub-folder per saved step
       manifests/           <step>.json: content hashes, written last (see spectra.gan.checkpoint)
 
+Each line of ``metrics.jsonl`` holds ``step``; ``d_loss`` and ``g_loss``, means over the training
+steps since the previous evaluation (``g_loss`` is the part of L_θ the generator step
+differentiates: for the saturating loss ``E log(1 − D(G(z)))`` without the real-data term
+``E log D(x)``, which does not depend on θ, so it is not ``eval_g_loss``); ``eval_d_loss`` and
+``eval_g_loss``, the full L_φ and L_θ on the run's fixed evaluation batch; and the sample-quality
+metrics of :func:`spectra.gan.metrics.quality`.
+
 A folder is accepted for a run if it does not exist, is empty, or holds a run with the same
 configuration (``steps`` may differ) and ``resume`` is set. Anything else is a ``ValueError``
 naming the folder and the reason; nothing of another run is ever overwritten.
