@@ -45,11 +45,11 @@ def _spectrum(eigenvalues) -> np.ndarray:
     bad = lam[lam.real <= 0]
     if bad.size:
         shown = ", ".join(_fmt(z) for z in bad[:4]) + (", ..." if bad.size > 4 else "")
-        why = (
-            " (purely imaginary: gradient descent diverges for every step size)"
-            if np.all(bad.real == 0)
-            else ""
-        )
+        why = ""
+        if np.all(bad == 0):
+            why = " (λ = 0: a flat direction, along which no step size contracts)"
+        elif np.all(bad.real == 0) and np.all(bad.imag != 0):
+            why = " (purely imaginary: gradient descent diverges for every step size)"
         raise ValueError(f"eigenvalues: {ASSUMPTION}; got {shown}{why}")
     return lam
 
@@ -102,7 +102,8 @@ def bounds_report(eigenvalues) -> dict[str, Any]:
     cap_lo, cap_hi = float(cap.lo), float(cap.hi)
     intersection = [cap_lo, cap_hi] if cap_lo < cap_hi else None
     gd_rho, mom_rho = float(best.gd_rho), float(best.rho)
-    speedup = math.log(mom_rho) / math.log(gd_rho) if 0 < gd_rho < 1 and mom_rho > 0 else None
+    tiny = 1e-12  # a rate this small converges in one step: no meaningful ratio of logs
+    speedup = math.log(mom_rho) / math.log(gd_rho) if tiny < gd_rho < 1 and mom_rho > tiny else None
     return {
         "eigenvalues": [[float(z.real), float(z.imag)] for z in lam],
         "max_stable_step": max_step,

@@ -141,8 +141,9 @@ def with_spectrum(eigenvalues, *, key=None, dtype=None) -> Game:
     Each ``λ = a + ib`` becomes one φ-coordinate and one θ-coordinate coupled by the block
     ``[[a, b], [−b, a]]`` (eigenvalues ``a ± ib``). With a PRNG ``key`` each player's coordinates
     are then mixed by a random orthogonal matrix, ``∇v ← Qᵀ ∇v Q`` with ``Q = diag(Q_φ, Q_θ)``: a
-    similarity, so the spectrum is unchanged, while ∇v becomes dense and non-normal-looking, and
-    the diagonal blocks stay symmetric (as a game requires).
+    similarity, so the spectrum is unchanged, while ∇v becomes dense (and stays normal: an
+    orthogonal similarity of normal blocks is normal), and the diagonal blocks stay symmetric (as
+    a game requires). For a non-normal ∇v use :func:`quadratic_from_jacobian`.
     """
     lam = np.atleast_1d(np.asarray(eigenvalues, dtype=complex))
     if lam.ndim != 1 or lam.size == 0:

@@ -123,6 +123,10 @@ def test_file_inputs(tmp_path, capsys, kind):
         (["--game", "nope"], "unknown name 'nope'"),
         (["--file", "/no/such/file.csv"], "no such file"),
         ([], "give the eigenvalues"),
+        (["--eigs", "-1+1j"], "--eigs: Lemma 11"),  # a leading minus is a value, not an option
+        (["--eigs", "-0.5+2j, 1+1j"], "got -0.5+2j"),
+        (["--eigs", "abc"], "--eigs: malformed number"),
+        (["--eigs", "0"], "λ = 0: a flat direction"),
     ],
 )
 def test_errors_are_one_line_with_exit_2(capsys, argv, needle):
@@ -139,9 +143,40 @@ def test_bad_files(tmp_path, capsys):
     bad_columns.write_text("re,im\n1,2,3\n")
     binary = tmp_path / "bin.txt"
     binary.write_bytes(b"\xff\xfe\x00")
-    for path in (bad_columns, binary):
+    headerless = tmp_path / "headerless.csv"  # re, im columns would be read as 4 real values
+    headerless.write_text("1,2\n0.5,3\n")
+    strings, booleans = tmp_path / "s.npy", tmp_path / "b.npy"
+    np.save(strings, np.array(["1", "2"]))
+    np.save(booleans, np.array([True, False]))
+    for path, needle in (
+        (bad_columns, "two columns"),
+        (binary, "not a text file"),
+        (headerless, "header line re,im"),
+        (strings, "numeric array"),
+        (booleans, "numeric array"),
+        (tmp_path, "is not a file"),
+    ):
         assert main(["bounds", "--file", str(path)]) == 2
-        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0] and str(path) in lines[0]
+
+
+def test_rates_near_one_and_zero_are_shown_readably(capsys):
+    assert main(["bounds", "--eigs", "1e-4+1j"]) == 0
+    assert "1 − ρ = 5e-09" in capsys.readouterr().out  # six digits alone would print 1
+    assert main(["bounds", "--eigs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "0 (one step)" in out and "iterations saved" not in out
+    assert bounds_report([3.0])["momentum"]["speedup"] is None
+
+
+def test_a_closed_reader_ends_quietly():
+    code = "import numpy as np; np.save('big.npy', np.arange(1, 5001) + 1j)"
+    cmd = f'{sys.executable} -c "{code}" && {sys.executable} -m spectra bounds --file big.npy'
+    done = subprocess.run(
+        f"cd $(mktemp -d) && {cmd} --json | head -c 10", shell=True, capture_output=True, text=True
+    )
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
 
 
 def test_python_one_liner_rejects_what_the_theorems_exclude():

@@ -324,6 +324,48 @@ def test_theorem4_particular_claims():
     assert 2 * np.real(1 / (1 + 0.1j)) > theory.momentum_interval(1 + 0.1j).hi
 
 
+@pytest.mark.parametrize("lam", [1e-4 + 1j, 1e-6 + 1j, 1e-9 + 1j, 3e-3 - 2j])
+def test_interval_lower_end_keeps_its_precision_for_nearly_imaginary_eigenvalues(lam):
+    """``(|λ| − |Im λ|) / (|λ| Re λ)`` computed as written cancels for nearly imaginary λ (it gave
+    0 for 1e-4 + 1j in float32); held against 50-digit decimal arithmetic."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    a, b = Decimal(lam.real), abs(Decimal(lam.imag))
+    mod = (a * a + b * b).sqrt()
+    exact_lo, exact_hi = float((mod - b) / (mod * a)), float((mod + b) / (mod * a))
+    for dtype, rtol in ((np.complex128, 1e-14), (np.complex64, 1e-6)):
+        lo, hi = theory.momentum_interval(dtype(lam))
+        assert float(lo) == pytest.approx(exact_lo, rel=rtol)
+        assert float(hi) == pytest.approx(exact_hi, rel=rtol)
+
+
+@pytest.mark.parametrize(
+    "dtype, scale",
+    [(np.complex64, 1e-20), (np.complex64, 1e20), (np.complex128, 1e-200), (np.complex128, 1e200)],
+)
+def test_closed_forms_scale_with_the_spectrum_at_extreme_magnitudes(dtype, scale):
+    """η scales as 1/|λ|, β and ρ not at all; |λ|² over- or underflows at these magnitudes
+    (float32 gave η_best = 0, ρ = 1 at 1e20, and ρ = inf or NaN at 1e-20)."""
+    lam = np.array([1 + 2j, 0.5 + 3j, 2.0])
+    rtol = 1e-5 if dtype == np.complex64 else 1e-12
+    scaled = (lam * scale).astype(dtype)
+    step, ref = theory.optimal_step_size(scaled), theory.optimal_step_size(lam)
+    assert float(step.eta) * scale == pytest.approx(float(ref.eta), rel=rtol)
+    assert float(step.rho) == pytest.approx(float(ref.rho), rel=rtol)
+    assert float(step.eta_bounds[1]) * scale == pytest.approx(float(ref.eta_bounds[1]), rel=rtol)
+    assert float(theory.max_stable_step(scaled)) * scale == pytest.approx(
+        float(theory.max_stable_step(lam)), rel=rtol
+    )
+    lo, hi = theory.momentum_interval(scaled)
+    ref_lo, ref_hi = theory.momentum_interval(lam)
+    assert np.allclose(np.asarray(lo) * scale, ref_lo, rtol=rtol, atol=0)
+    assert np.allclose(np.asarray(hi) * scale, ref_hi, rtol=rtol, atol=0)
+    best, ref_best = theory.optimal_momentum(scaled), theory.optimal_momentum(lam)
+    assert float(best.rho) == pytest.approx(float(ref_best.rho), rel=1e-4)
+    assert float(best.eta) * scale == pytest.approx(float(ref_best.eta), rel=1e-3)
+
+
 def test_interval_intersection():
     lam = np.array([1 + 2j, 1 - 2j, 0.5 + 1.5j])
     lo, hi = theory.interval_intersection(lam)

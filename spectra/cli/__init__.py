@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = ("bounds", "figures", "train", "grid", "probe", "demo")
@@ -38,11 +39,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# options whose value may start with "-" without being a plain number (argparse would take
+# "--eigs -1+2j" for two options): given as "--eigs=-1+2j" before parsing
+_SIGNED_VALUES = ("--eigs",)
+
+
+def _glue_signed_values(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in _SIGNED_VALUES and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_glue_signed_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         status = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`spectra bounds ... | head -1`)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except (CLIError, ValueError, FileNotFoundError, FileExistsError, PermissionError) as err:
         print(f"spectra {args.command}: error: {err}", file=sys.stderr)
         return 2

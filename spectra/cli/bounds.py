@@ -78,17 +78,32 @@ def parse_eigenvalues(text: str) -> np.ndarray:
     return np.array([_number(t) for t in tokens], dtype=complex)
 
 
+def _two_real_columns(lines: list[str]) -> bool:
+    """Every line is two real numbers separated by a comma: re, im columns without a header?"""
+    rows = [[t.strip() for t in ln.split(",")] for ln in lines]
+    if len(rows) < 2 or any(len(r) != 2 for r in rows):
+        return False
+    try:
+        return all(isinstance(float(t), float) for r in rows for t in r)
+    except ValueError:
+        return False
+
+
 def load_eigenvalues(path: str) -> np.ndarray:
     """Eigenvalues from a ``.npy`` file (complex 1-D, or real ``(n, 2)`` as re, im columns) or a
     text/CSV file (numbers like ``1+2j``; or a header ``re,im`` then two columns; ``#`` comments)."""
     file = Path(path)
-    if not file.is_file():
+    if not file.exists():
         raise CLIError(f"no such file: {path}")
+    if not file.is_file():
+        raise CLIError(f"{path} is not a file")
     if file.suffix == ".npy":
         try:
             array = np.load(file, allow_pickle=False)
         except ValueError as err:
             raise CLIError(f"{path}: not a readable .npy array ({err})") from None
+        if array.dtype.kind not in "iufc":
+            raise CLIError(f"{path}: expected a numeric array, got dtype {array.dtype}")
         if array.ndim == 2 and array.shape[1] == 2 and not np.iscomplexobj(array):
             return array[:, 0] + 1j * array[:, 1]
         if array.ndim > 1:
@@ -108,14 +123,26 @@ def load_eigenvalues(path: str) -> np.ndarray:
         if not rows or any(r.size != 2 for r in rows):
             raise CLIError(f"{path}: expected two columns re, im on every line after the header")
         return np.array([r[0] + 1j * r[1] for r in rows])
+    if _two_real_columns(lines):
+        raise CLIError(
+            f"{path}: every line holds two numbers: for columns of real and imaginary parts "
+            "start the file with the header line re,im; for real eigenvalues put one per line"
+        )
     return parse_eigenvalues(" ".join(lines))
 
 
 def _eigenvalues(args) -> tuple[np.ndarray, str]:
     if args.eigs is not None:
-        return parse_eigenvalues(args.eigs), "--eigs"
+        try:
+            return parse_eigenvalues(args.eigs), "--eigs"
+        except CLIError as err:
+            raise CLIError(f"--eigs: {err}") from None
     if args.file is not None:
-        return load_eigenvalues(args.file), args.file
+        try:
+            return load_eigenvalues(args.file), args.file
+        except CLIError as err:
+            text = str(err)
+            raise CLIError(text if args.file in text else f"--file {args.file}: {text}") from None
     if args.game is not None:
         from spectra import zoo
         from spectra.bounds import game_eigenvalues
@@ -127,6 +154,13 @@ def _eigenvalues(args) -> tuple[np.ndarray, str]:
 def _c(z: list[float]) -> str:
     re_, im = z
     return f"{re_:.4g}{im:+.4g}j" if im else f"{re_:.4g}"
+
+
+def _rate(rho: float) -> str:
+    """A rate, with ``1 − ρ`` when six digits would round it to 1 (nearly imaginary spectra)."""
+    if 0.9999995 <= rho < 1:
+        return f"{rho:.6g} (1 − ρ = {1 - rho:.3g})"
+    return f"{rho:.6g}" if rho >= 1e-12 else "0 (one step)"
 
 
 def format_report(report: dict, source: str = "") -> str:
@@ -148,7 +182,7 @@ def format_report(report: dict, source: str = "") -> str:
     r2lo, r2hi = step["rho_squared_bounds"]
     row(
         "rate ρ(η_best)",
-        f"{step['rho']:.6g}   (ρ² = {step['rho'] ** 2:.6g} in [{r2lo:.6g}, {r2hi:.6g}])",
+        f"{_rate(step['rho'])}   (ρ² = {step['rho'] ** 2:.6g} in [{r2lo:.6g}, {r2hi:.6g}])",
     )
     limiting = ", ".join(_c(eigs[i]) for i in step["limiting"])
     row("limiting eigenvalues", f"{limiting}   ({step['case']})")
@@ -160,8 +194,8 @@ def format_report(report: dict, source: str = "") -> str:
     row("intersection", f"({cap[0]:.6g}, {cap[1]:.6g}), {inside} η_best" if cap else "empty")
     lines.append("Optimal heavy-ball momentum (Theorem 3, optimised numerically)")
     row("η, β", f"{mom['eta']:.6g}, {mom['beta']:.6g}")
-    row("rate ρ", f"{mom['rho']:.6g}")
-    row("gradient descent (β = 0)", f"η = {mom['gd_eta']:.6g}, ρ = {mom['gd_rho']:.6g}")
+    row("rate ρ", _rate(mom["rho"]))
+    row("gradient descent (β = 0)", f"η = {mom['gd_eta']:.6g}, ρ = {_rate(mom['gd_rho'])}")
     if mom["speedup"] is not None:
         row("iterations saved", f"{mom['speedup']:.3g}x fewer than gradient descent")
     return "\n".join(lines)
@@ -177,6 +211,6 @@ def run(args) -> int:
     try:
         report = bounds_report(lam)
     except ValueError as err:
-        raise CLIError(f"{source}: {err}" if args.eigs is None else str(err)) from None
+        raise CLIError(f"{source}: {str(err).removeprefix('eigenvalues: ')}") from None
     print(json.dumps(report, indent=2) if args.json else format_report(report, source))
     return 0

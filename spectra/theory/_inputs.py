@@ -22,7 +22,12 @@ def _complex(x) -> Array:
 
 
 def _check_finite(x, name: str) -> None:
-    if not _traced(x) and not np.all(np.isfinite(np.asarray(x))):
+    if _traced(x):
+        return
+    array = np.asarray(x)
+    if array.dtype.kind not in "biufc":
+        raise ValueError(f"{name}: expected numbers, got {array.dtype}")
+    if not np.all(np.isfinite(array)):
         raise ValueError(f"{name}: expected finite values")
 
 

@@ -146,8 +146,11 @@ def momentum_interval(lam) -> Interval:
     .. math:: I(λ) = \\Big( \\frac{|λ| − |\\Im λ|}{|λ| \\Re λ}, \\frac{|λ| + |\\Im λ|}{|λ| \\Re λ} \\Big).
 
     (With ``Im λ < 0`` the paper's literal formula gives ``lo > hi``.) Derivation: at β = 0,
-    ``ρ'(0) = 2 Re(z̄ − z̄/z)`` with ``z = 1 − ηλ``, which equals ``η(−a + 2η|λ|² − η²a|λ|²)`` for
-    ``λ = a + ib``; its positive set is between the two roots above. Empty for real λ.
+    ``(ρ²)'(0) = 2 Re(z̄ − z̄/z)`` with ``z = 1 − ηλ``, which equals
+    ``2η(−a + 2η|λ|² − η²a|λ|²) / |z|²`` for ``λ = a + ib``; its positive set is between the two
+    roots above. Empty for real λ. Computed as ``lo = (a/|λ|) / (|λ| + |b|)`` and
+    ``hi = (1 + |b|/|λ|) / a``, the same values without the cancellation of ``|λ| − |b|`` when λ
+    is nearly imaginary (the paper's case) and without ``|λ|²``, which over- or underflows.
 
     Assumption: ``Re λ > 0`` (NaN under tracing otherwise). Broadcasts over ``lam``.
     """
@@ -156,8 +159,9 @@ def momentum_interval(lam) -> Interval:
     lam = _complex(lam)
     mod, a = jnp.abs(lam), lam.real
     ok = a > 0
-    lo = (mod - jnp.abs(lam.imag)) / (mod * a)
-    hi = (mod + jnp.abs(lam.imag)) / (mod * a)
+    b = jnp.abs(lam.imag)
+    lo = (a / mod) / (mod + b)
+    hi = (1 + b / mod) / a
     return Interval(_nan_unless(ok, lo), _nan_unless(ok, hi))
 
 
@@ -177,7 +181,7 @@ def interval_intersection(eigenvalues) -> Interval:
     return Interval(jnp.max(lo), jnp.min(hi))
 
 
-# -- Theorem 2: the best step size of gradient descent -------------------------------------
+# -- a step size bound for heavy ball --------------------------------------------------------
 
 
 def momentum_step_bound(eigenvalues) -> Array:

@@ -47,7 +47,7 @@ def gd_spectral_radius(eigenvalues, *, eta) -> Array:
     return jnp.max(jnp.abs(1 - eta[..., None] * lam), axis=-1)
 
 
-# -- Theorem 3: heavy-ball momentum ---------------------------------------------------------
+# -- Theorem 2: the best step size of gradient descent ----------------------------------------
 
 
 class StepSizeResult(NamedTuple):
@@ -84,8 +84,14 @@ def _optimal_step_size(
     """Theorem 2 for ``lam``, of which only the first ``n_valid`` entries are the spectrum (all of
     them if None); the rest must repeat those entries (:func:`_pad_spectrum`). Repeats leave every
     max, min and first argmax unchanged; the polish ranks them last, so that it picks the same
-    pieces, and every extra candidate it builds from them copies an earlier one: same result."""
+    pieces, and every extra candidate it builds from them copies an earlier one: same result.
+
+    Solved for ``λ / max|λ|`` (η_best scales as 1/|λ|, ρ not at all): ``|λ|²`` then neither
+    overflows nor underflows, in float32 beyond |λ| ~ 1e19 or below ~1e-19."""
     lam = _canonical(lam)
+    scale = jnp.max(jnp.abs(lam))
+    scale = jnp.where(scale > 0, scale, 1)
+    lam = lam / scale
     a, r2 = lam.real, jnp.abs(lam) ** 2
     inv_re = a / r2  # Re(1/λ_k): the vertex of the k-th parabola |1 − ηλ_k|²
     ok = jnp.all(a > 0)
@@ -128,9 +134,9 @@ def _optimal_step_size(
     delta = jnp.min(r2 * (2 * inv_re - c1))
     sin2 = jnp.max(lam.imag**2 / r2)
     return StepSizeResult(
-        eta=_nan_unless(ok, eta),
+        eta=_nan_unless(ok, eta / scale),
         rho=_nan_unless(ok, jnp.sqrt(rho2)),
-        eta_bounds=(_nan_unless(ok, c1), _nan_unless(ok, 2 * c1)),
+        eta_bounds=(_nan_unless(ok, c1 / scale), _nan_unless(ok, 2 * c1 / scale)),
         rho_squared_bounds=(_nan_unless(ok, sin2), _nan_unless(ok, 1 - c1 * delta)),
         active=active & ok,
         tangent=tangent & ok,
@@ -180,5 +186,6 @@ def max_stable_step(eigenvalues) -> Array:
     Assumption: ``Re λ_k > 0`` (NaN under tracing otherwise).
     """
     lam = _spectrum(eigenvalues, "Lemma 11")
-    bound = jnp.min(2 * lam.real / jnp.abs(lam) ** 2)
+    mod = jnp.abs(lam)
+    bound = jnp.min(2 * (lam.real / mod) / mod)  # 2 Re λ / |λ|², with no |λ|² to overflow
     return _nan_unless(jnp.all(lam.real > 0), bound)
