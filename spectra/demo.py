@@ -92,8 +92,7 @@ def run_demo(
     from spectra.probe import checkpoints, report, theory_advice
 
     start = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _output_folder(Path(out))
     setup = demo_configs(quick=quick)
     series, runs, figures, metrics = {}, {}, [], {}
     for label, config in setup["configs"].items():
@@ -133,11 +132,28 @@ def run_demo(
     figures.insert(0, report.save_figure(fig, out / "comparison.png"))
     seconds = time.perf_counter() - start
     summary = _summary(setup, series, metrics)
+    for label, sample in _last_samples(out, runs).items():
+        summary[label]["sample"] = sample
     text = _markdown(setup, series, metrics, summary, seconds, quick)
     report_path = out / "report.md"
     report.atomic_write_bytes(report_path, text.encode())
     log(f"[demo] wrote {report_path} ({seconds:.0f} s)")
     return DemoResult(out, report_path, figures, runs, summary, seconds)
+
+
+def _output_folder(out: Path) -> Path:
+    """``out``, created; refused if it holds something other than a demonstration (its runs
+    live in ``out/runs`` and are reused, so a folder of anything else would be mixed in)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not (any((out / "runs").glob("demo-*")) or (out / "report.md").is_file()):
+            raise ValueError(f"out: {out} is not empty and does not hold a spectra demo")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"out: cannot create the folder {out} ({err.strerror})") from None
+    return out
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -169,8 +185,17 @@ def _summary(setup, series, metrics) -> dict[str, Any]:
         setup["configs"].items(), series.items(), strict=True
     ):
         rows = [_row(s, r, metrics[label].get(s, {})) for s, r in zip(steps, probes, strict=True)]
-        out[label] = {"config": config, "rows": rows, "final": probes[-1]}
+        out[label] = {"config": config, "rows": rows, "final": probes[-1], "sample": None}
     return out
+
+
+def _last_samples(out: Path, runs: dict[str, Path]) -> dict[str, str | None]:
+    """The last sample figure the trainer wrote for each run, relative to ``out``."""
+    found = {}
+    for label, run_dir in runs.items():
+        files = sorted((run_dir / "samples").glob("step_*.png"))
+        found[label] = files[-1].relative_to(out).as_posix() if files else None
+    return found
 
 
 def _fmt(x, spec=".3g") -> str:
@@ -259,13 +284,22 @@ def _markdown(setup, series, metrics, summary, seconds: float, quick: bool) -> s
         "*ρ(∇F), the largest |Im λ| and the smallest Re λ of ∇v over training, both runs.*",
         "",
     ]
-    for label in summary:
+    for label, info in summary.items():
         lines += [
             f"![trajectories, {label}](trajectories_{label}.png)",
             "",
             f"![spectrum at the last checkpoint, {label}](spectrum_{label}.png)",
             "",
         ]
+        sample = info.get("sample")
+        if sample:
+            lines += [
+                f"![samples at the last checkpoint, {label}]({sample})",
+                "",
+                f"*{label} momentum: generator samples (dots) and the 8 modes (crosses) at the "
+                "last checkpoint.*",
+                "",
+            ]
     lines += ["## What the theory says at the last checkpoint", ""]
     for label, info in summary.items():
         final = info["final"]
@@ -334,5 +368,47 @@ def _reading(summary) -> list[str]:
         f"- Rotation (max |Im λ| of ∇v): {neg['max_imag']:.3g} (negative) vs "
         f"{pos['max_imag']:.3g} (positive); eigenvalues with Re λ ≤ 0: {neg['n_negative']} vs "
         f"{pos['n_negative']}."
+    )
+    out.extend(_verdict(summary))
+    return out
+
+
+def _verdict(summary) -> list[str]:
+    """What the numbers do and do not support: both sample-quality metrics, convergence, seeds."""
+    rows = {label: summary[label]["rows"] for label in ("negative", "positive")}
+    quality = {
+        label: [r["high_quality"] for r in rs if r["high_quality"] is not None]
+        for label, rs in rows.items()
+    }
+    out = []
+    if all(quality.values()):
+        last = {label: q[-1] for label, q in quality.items()}
+        best = {label: max(q) for label, q in quality.items()}
+        out.append(
+            f"- High-quality samples (within 3σ of a mode): {last['negative']:.3g} (negative) vs "
+            f"{last['positive']:.3g} (positive) at the last checkpoint, at best "
+            f"{best['negative']:.3g} vs {best['positive']:.3g} over the checkpoints."
+        )
+        modes = {label: rs[-1]["modes"] for label, rs in rows.items()}
+        if None not in modes.values():
+            by_modes = np.sign(modes["negative"] - modes["positive"])
+            by_quality = np.sign(last["negative"] - last["positive"])
+            if by_modes * by_quality < 0:
+                out.append(
+                    "- The two sample metrics disagree at the last checkpoint (modes covered "
+                    "favour one run, the fraction of high-quality samples the other): neither "
+                    "run is clearly better here."
+                )
+    rhos = [r["rho"] for rs in rows.values() for r in rs if np.isfinite(r["rho"])]
+    if rhos and min(rhos) >= 1:
+        out.append(
+            f"- ρ(∇F) ≥ 1 at every checkpoint of both runs (smallest {min(rhos):.4f}): neither "
+            "run reached a locally attracting point, so the theorems' local rates describe no "
+            "convergence here, only which directions grow."
+        )
+    out.append(
+        "- One seed per setting: differences of a mode or a few percent of samples are within "
+        "seed-to-seed variation. Gidel et al.'s claim (negative discriminator momentum helps) is "
+        "about averages over runs; `spectra grid` trains the (β, η) grid over several seeds."
     )
     return out

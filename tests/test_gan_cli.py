@@ -72,6 +72,53 @@ def test_train_folder_errors_and_divergence_exit_codes(tmp_path, capsys):
     assert (tmp_path / "nan" / "manifests" / "0.json").exists()
 
 
+def test_resume_reuses_the_runs_own_settings(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    argv = ["train", "--data", "mog8", *TINY, "--steps", "20", "--steps-per-call", "10"]
+    assert main([*argv, "--eval-every", "10", "--no-progress", "--out", out]) == 0
+    capsys.readouterr()
+    # only the flag that changes: the rest comes from the run's config.json, not from mog8's
+    assert main(["train", "--steps", "30", "--resume", "--no-progress", "--out", out]) == 0
+    assert "step 30" in capsys.readouterr().out
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["hidden"] == 16
+    assert main(["train", "--steps", "10", "--resume", "--no-progress", "--out", out]) == 0
+    assert "already at step 30" in capsys.readouterr().err
+
+
+def test_usage_errors_are_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--steps", "1.5", "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == 2
+    _one_error_line(capsys, "--steps", "invalid int value", "--help")
+
+
+def test_grid_refuses_a_foreign_folder_before_training(tmp_path, capsys, monkeypatch):
+    import spectra.gan.grid as grid
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking --out")
+
+    monkeypatch.setattr(grid, "run_grid", no_training)
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["grid", "--lrs", "0.1", "--out", str(tmp_path)]) == 2
+    _one_error_line(capsys, "not empty", "spectra grid")
+
+
+def test_heatmap_marks_diverged_cells():
+    from spectra.gan.figures import heatmap
+
+    fig = heatmap(
+        np.array([[0.0, 0.0015]]),
+        rows=[0.5],
+        cols=[2.0, 0.05],
+        label="score",
+        diverged=np.array([[2, 1]]),
+        n_seeds=2,
+    )
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["diverged", "0.0015\n(1/2 diverged)"]  # three digits, not "0.00"
+
+
 def test_grid_writes_table_heatmap_and_samples(tmp_path, capsys):
     out = tmp_path / "grid"
     argv = ["grid", "--data", "mog8", *TINY, "--steps", "20", "--steps-per-call", "10"]

@@ -22,8 +22,15 @@ class CLIError(Exception):
     """An error to report to the user in one line, with a non-zero exit."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (the usage block is one ``--help`` away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="spectra",
         description="Spectral analysis of update rules in games (GAN training dynamics).",
     )

@@ -55,8 +55,15 @@ def run(args: argparse.Namespace) -> int:
     if args.g_beta is None:
         config = config.replace(g_beta=0.5)
     first = config.seed
-    from spectra.gan.grid import run_grid, summarize, write_grid
+    from spectra.gan.grid import (
+        check_output_folder,
+        diverged_counts,
+        run_grid,
+        summarize,
+        write_grid,
+    )
 
+    check_output_folder(args.out)  # before any training
     result = run_grid(
         config,
         betas=betas,
@@ -66,10 +73,14 @@ def run(args: argparse.Namespace) -> int:
     )
     paths = write_grid(result, args.out)
     print(f"{config.data}, {config.loss} loss, {config.updates} updates, {config.steps} steps")
-    for line in summarize(result):
+    diverged = diverged_counts(result)
+    for i, line in enumerate(summarize(result)):
+        spread = f" ± {line['std']:.3g}" if len(result.seeds) > 1 else ""
+        n_div = int(diverged[i, result.lrs.index(line["best_d_lr"])])
+        note = f" ({n_div} of {len(result.seeds)} seeds diverged, counted as 0)" if n_div else ""
         print(
             f"  D β={line['d_beta']:+g}: best η={line['best_d_lr']:g}, "
-            f"score {line['mean_score']:.3f} ± {line['std']:.3f}"
+            f"score {line['mean_score']:.3g}{spread}{note}"
         )
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

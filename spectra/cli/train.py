@@ -43,17 +43,29 @@ OVERRIDES = {
 
 def add_config_flags(parser: argparse.ArgumentParser, *, players: bool = True) -> None:
     """The flags shared by ``train`` and ``grid`` that override a named config."""
-    parser.add_argument("--config", help="named config: mog8, mog25, digits, mnist")
+    parser.add_argument(
+        "--config",
+        help="named config: mog8, mog25, digits, mnist (default: the one named like --data, "
+        "else mog8); it sets every flag left out (see --print-config)",
+    )
     parser.add_argument("--data", help="data set: mog8, mog25, digits, mnist")
     parser.add_argument("--loss", help="saturating (default) or non-saturating")
     parser.add_argument("--updates", help="alternating (default) or simultaneous")
     if players:
         parser.add_argument("--d-opt", help="discriminator optimiser: sgd or adam")
         parser.add_argument("--d-lr", type=float, help="discriminator step size η > 0")
-        parser.add_argument("--d-beta", type=float, help="discriminator momentum β in (-1, 1)")
+        parser.add_argument(
+            "--d-beta",
+            type=float,
+            help="discriminator momentum β in (-1, 1): heavy ball for sgd, b1 for adam",
+        )
     parser.add_argument("--g-opt", help="generator optimiser: sgd or adam")
     parser.add_argument("--g-lr", type=float, help="generator step size η > 0")
-    parser.add_argument("--g-beta", type=float, help="generator momentum β in (-1, 1)")
+    parser.add_argument(
+        "--g-beta",
+        type=float,
+        help="generator momentum β in (-1, 1): heavy ball for sgd, b1 for adam",
+    )
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--latent-dim", type=int)
     parser.add_argument("--hidden", type=int, help="MLP width (2-D data)")
@@ -66,15 +78,36 @@ def add_config_flags(parser: argparse.ArgumentParser, *, players: bool = True) -
 
 def config_from_args(args: argparse.Namespace):
     """The named config (``--config``, else the one named like ``--data``) with flag overrides."""
-    from spectra.gan.config import get_config
+    from spectra.gan.config import DATASETS, get_config
 
+    if args.config is None and args.data is not None and args.data not in DATASETS:
+        raise ValueError(
+            f"data: unknown data set {args.data!r}; expected one of {', '.join(DATASETS)}"
+        )
     name = args.config or args.data or "mog8"
-    overrides = {
+    return get_config(name, **_overrides(args))
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    return {
         field: getattr(args, flag)
         for flag, field in OVERRIDES.items()
         if getattr(args, flag, None) is not None
     }
-    return get_config(name, **overrides)
+
+
+def _resumed_config(args: argparse.Namespace):
+    """With --resume on an existing run and no --config/--data: the run's own configuration
+    with the flags given on top (so a resume needs only the flags that change, like --steps)."""
+    from pathlib import Path
+
+    from spectra.gan.rundir import CONFIG_FILE, read_run_config
+
+    if not (args.resume and args.config is None and args.data is None):
+        return None
+    if not (Path(args.out) / CONFIG_FILE).is_file():
+        return None
+    return read_run_config(args.out).replace(**_overrides(args))
 
 
 def register(subparsers) -> None:
@@ -89,13 +122,25 @@ def register(subparsers) -> None:
     parser.add_argument("--eval-every", type=int, help="steps between metrics and samples")
     parser.add_argument("--eval-batch-size", type=int, help="evaluation batch kept for the probe")
     parser.add_argument("--out", required=True, help="run folder")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out (its own settings; flags given change them, e.g. --steps)",
+    )
+    parser.add_argument(
+        "--print-config", action="store_true", help="print the resolved settings and exit"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    config = _resumed_config(args) or config_from_args(args)
+    if args.print_config:
+        import json
+
+        print(json.dumps(config.to_dict(), indent=1))
+        return 0
     from spectra.gan.train import TrainingDiverged, train
 
     try:
@@ -109,4 +154,10 @@ def run(args: argparse.Namespace) -> int:
         if k != "step"
     )
     print(f"{result.run_dir}: step {result.step}: {summary}")
+    if result.step > config.steps:
+        print(
+            f"spectra train: note: the run was already at step {result.step}, beyond --steps "
+            f"{config.steps}: nothing was trained (ask for more steps to continue it)",
+            file=sys.stderr,
+        )
     return 0

@@ -6,10 +6,12 @@ heat map with the best samples of each row (the layout of Gidel et al. 2019, Fig
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 __all__ = ["scatter_samples", "image_grid", "heatmap", "best_rows"]
 
@@ -23,6 +25,7 @@ def _draw_scatter(ax, samples, centres, title):
         lim = 1.5 * np.abs(centres).max()
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
+        ax.legend(fontsize=6, loc="upper right", markerscale=2)
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=8)
     ax.tick_params(labelsize=6)
@@ -63,13 +66,25 @@ def image_grid(images, *, title: str = "", n_side: int = 8) -> Figure:
 
 
 def heatmap(
-    scores, *, rows: Sequence[float], cols: Sequence[float], label: str, title: str = ""
+    scores,
+    *,
+    rows: Sequence[float],
+    cols: Sequence[float],
+    label: str,
+    title: str = "",
+    diverged=None,
+    n_seeds: int = 1,
 ) -> Figure:
-    """Scores on the (discriminator β = rows) × (discriminator η = columns) grid, annotated."""
+    """Scores on the (discriminator β = rows) × (discriminator η = columns) grid, annotated with
+    three significant digits. ``diverged``: per cell, how many of the ``n_seeds`` seeds diverged
+    (their score counts as 0): a cell where all did is hatched and labelled, not coloured as a
+    low score."""
     scores = np.asarray(scores, dtype=float)
+    counts = np.zeros(scores.shape, int) if diverged is None else np.asarray(diverged, int)
     fig = Figure(figsize=(1.1 * len(cols) + 2.5, 0.6 * len(rows) + 1.6), dpi=100)
     ax = fig.add_subplot()
-    image = ax.imshow(scores, cmap="viridis", aspect="auto")
+    shown = np.where(counts >= n_seeds, np.nan, scores)  # all seeds diverged: no score
+    image = ax.imshow(shown, cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(cols)), [f"{c:g}" for c in cols])
     ax.set_yticks(range(len(rows)), [f"{r:g}" for r in rows])
     ax.set_xlabel("discriminator step size η")
@@ -77,11 +92,17 @@ def heatmap(
     finite = scores[np.isfinite(scores)]
     mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
     for (i, j), value in np.ndenumerate(scores):
-        text = "NaN" if not np.isfinite(value) else f"{value:.2f}"
-        color = "black" if np.isfinite(value) and value > mid else "white"
+        if counts[i, j] >= n_seeds:
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="xx", ec="0.5"))
+            text, color = "diverged", "black"
+        else:
+            text = "NaN" if not np.isfinite(value) else f"{value:.3g}"
+            if counts[i, j]:
+                text += f"\n({counts[i, j]}/{n_seeds} diverged)"
+            color = "black" if np.isfinite(value) and value > mid else "white"
         ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
     fig.colorbar(image, ax=ax, label=label)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 60), fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -16,6 +16,7 @@ import csv
 import io
 import itertools
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -117,7 +118,10 @@ def run_grid(
     samples = np.zeros((len(betas), len(lrs), n_samples, *trainer.dataset.shape), np.float32)
     rows = []
     total = config.steps * len(betas) * len(lrs) * len(seeds)
-    with tqdm(total=total, disable=not progress, unit="step", desc="grid") as bar:
+    interval = 0.1 if sys.stderr.isatty() else 10.0  # a log file gets a line per redraw
+    with tqdm(
+        total=total, disable=not progress, unit="step", desc="grid", mininterval=interval
+    ) as bar:
         for (i, b), (j, lr), (k, s) in itertools.product(
             enumerate(betas), enumerate(lrs), enumerate(seeds)
         ):
@@ -150,15 +154,33 @@ def summarize(result: GridResult) -> list[dict[str, Any]]:
     return lines
 
 
-def write_grid(result: GridResult, out_dir) -> dict[str, Path]:
-    """Write ``grid.csv``, ``grid.json``, ``heatmap.png`` and ``best_samples.png`` (atomically)."""
+def check_output_folder(out_dir) -> Path:
+    """The grid's output folder, created: refused if it is a file, or holds anything but an
+    earlier grid's files (call it before training, so a bad folder costs nothing)."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out: {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "grid.json").is_file():
+        raise ValueError(f"out: {out} is not empty and does not hold a spectra grid")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ValueError(f"out: cannot create the output folder {out}: {err.strerror}") from None
+    return out
+
+
+def diverged_counts(result: GridResult) -> np.ndarray:
+    """``(len(betas), len(lrs))``: how many seeds of each cell diverged."""
+    counts = np.zeros((len(result.betas), len(result.lrs)), dtype=int)
+    for row in result.rows:
+        if row["diverged"]:
+            counts[result.betas.index(row["d_beta"]), result.lrs.index(row["d_lr"])] += 1
+    return counts
+
+
+def write_grid(result: GridResult, out_dir) -> dict[str, Path]:
+    """Write ``grid.csv``, ``grid.json``, ``heatmap.png`` and ``best_samples.png`` (atomically)."""
+    out = check_output_folder(out_dir)
     fields = sorted({k for row in result.rows for k in row}, key=_column_order)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields)
@@ -183,7 +205,13 @@ def write_grid(result: GridResult, out_dir) -> dict[str, Path]:
             f"mean of {len(result.seeds)} seed(s), {result.config.steps} steps"
         )
         heat = figures.heatmap(
-            result.scores.mean(axis=2), rows=result.betas, cols=result.lrs, label=label, title=title
+            result.scores.mean(axis=2),
+            rows=result.betas,
+            cols=result.lrs,
+            label=label,
+            title=title,
+            diverged=diverged_counts(result),
+            n_seeds=len(result.seeds),
         )
         rundir.atomic_savefig(heat, paths["heatmap.png"])
         best = summarize(result)
@@ -191,7 +219,7 @@ def write_grid(result: GridResult, out_dir) -> dict[str, Path]:
             result.samples[i, result.lrs.index(line["best_d_lr"])] for i, line in enumerate(best)
         ]
         titles = [
-            f"β={line['d_beta']:g}, η={line['best_d_lr']:g}: {line['mean_score']:.2f}"
+            f"β={line['d_beta']:g}, η={line['best_d_lr']:g}: {line['mean_score']:.3g}"
             for line in best
         ]
         centres = _centres(result)

@@ -258,6 +258,7 @@ def train(
             unit="step",
             desc=run_dir.name,
             dynamic_ncols=True,
+            mininterval=0.1 if sys.stderr.isatty() else 10.0,  # a log file: a line per redraw
         )
         with bar:
             while step < config.steps:
@@ -269,11 +270,12 @@ def train(
                 if bad != int(step_lib.NO_BAD_STEP) or not bool(_all_finite(new_state)):
                     raise TrainingDiverged(min(bad, end - 1), store.latest_step(), run_dir)
                 state, n, step = new_state, end - step, end
-                bar.update(n)
                 bar.set_postfix(
                     d_loss=f"{float(stats.d_loss_sum) / n:.3f}",
                     g_loss=f"{float(stats.g_loss_sum) / n:.3f}",
+                    refresh=False,  # drawn by update, at most every mininterval
                 )
+                bar.update(n)
                 if step % config.eval_every == 0 or step == config.steps:
                     record = _evaluate(
                         trainer, state, batch, metric_latent, step, stats, n, run_dir
