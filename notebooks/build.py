@@ -57,7 +57,7 @@ converges at the rate ρ(∇F(ω*)) (Theorem 1 / Proposition 6).""",
 ## A game with a prescribed spectrum
 
 `zoo.with_spectrum` builds a quadratic game whose ∇v has the eigenvalues we ask for (and their
-conjugates); with a PRNG key, ∇v is a dense, non-normal-looking matrix with that spectrum.""",
+conjugates); with a PRNG key, ∇v is a dense (still normal) matrix with that spectrum.""",
     ),
     (
         "code",

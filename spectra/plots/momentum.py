@@ -110,7 +110,7 @@ def momentum_rate_map(
         y = -0.03 * span * (i + 1)
         color = f"C{(i + 4) % 10}"
         lam = fmt_complex(eigenvalues[i])
-        name = f"I({lam}) = ({a:.3f}, {b:.3f})" if a < b else f"I({lam}) empty"
+        name = f"I({lam}) = ({a:.3f}, {b:.3f})" if a < b else f"I({lam}) (empty)"
         end = max(a, min(b, etas.max()))
         ax.plot([a, end], [y, y], lw=3, color=color, marker="|", ms=8, solid_capstyle="butt",
                 label=name)  # fmt: skip
