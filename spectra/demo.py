@@ -245,8 +245,9 @@ def _markdown(setup, series, metrics, summary, seconds: float, quick: bool) -> s
     probe = setup["probe"]
     lines += [
         "",
-        f"Probe: k = {probe['k']} eigenvalues per selection ({', '.join(probe['which'])}); the "
-        "game is small enough for a dense Jacobian, so the whole spectrum of ∇v is used.",
+        f"Probe: k = {probe['k']} eigenvalues per selection ({', '.join(probe['which'])}: "
+        "LM the largest |λ|, LR and SR the largest and smallest Re λ, LI the largest |Im λ|); "
+        "the game is small enough for a dense Jacobian, so the whole spectrum of ∇v is used.",
         "",
         "## What the probe measured",
         "",

@@ -279,7 +279,9 @@ def _run_concurrently(tasks, bar) -> dict:
 
 def _stage_name(key: tuple[str, str]) -> str:
     kind, name = key
-    return f"∇v ({name})" if kind == "jacobian" else f"∇²L_{name}"
+    if kind == "jacobian":
+        return f"∇v ({name})"
+    return "∇²_φ L_φ" if name == "phi" else "∇²_θ L_θ"
 
 
 def _products(counter) -> int:

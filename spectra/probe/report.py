@@ -102,7 +102,8 @@ def summary_lines(result: ProbeResult, *, label: str = "") -> list[str]:
         lines.append(f"  ∇v {which} ({spec.method}, {_converged(spec, result.k)}): {top}, …")
     for player, spec in result.hessians.items():
         top = ", ".join(_fmt(v.real) for v in spec.values[:3])
-        lines.append(f"  ∇²L_{player} LM ({spec.method}, {_converged(spec, result.k)}): {top}, …")
+        name = "∇²_φ L_φ" if player == "phi" else "∇²_θ L_θ"
+        lines.append(f"  {name} LM ({spec.method}, {_converged(spec, result.k)}): {top}, …")
     if result.update is not None:
         lines.append(
             f"  ∇F ({result.update.method}): spectral radius {result.update.spectral_radius:.6f}"
@@ -236,7 +237,8 @@ def trajectory_figure(
             float(np.abs(r.hessians[player].values).max()) if player in r.hessians else np.nan
             for r in results
         ]
-        ax.plot(steps, top, "--", color=f"C{i + 4}", label=f"max |λ| of ∇²L_{player}")
+        name = "∇²_φ L_φ" if player == "phi" else "∇²_θ L_θ"
+        ax.plot(steps, top, "--", color=f"C{i + 4}", label=f"max |λ| of {name}")
     ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
     ax.set_xlabel("step")
     ax.set_title("spectral summaries", fontsize=10)
