@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "output_folder"]
 
 
 def _umask() -> int:
@@ -47,3 +47,28 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     atomic_write_bytes(path, text.encode())
+
+
+def output_folder(
+    path: str | os.PathLike,
+    *,
+    name: str = "out",
+    holds: Callable[[Path], bool] | None = None,
+    what: str = "",
+) -> Path:
+    """``path`` created as a folder to write into, checked before any work is done.
+
+    Refused with a ``ValueError`` naming ``name``: an existing file; a folder that cannot be
+    created; and, when ``holds`` is given, a non-empty folder for which ``holds(folder)`` is false
+    (it holds something other than ``what``, which must not be mixed in or overwritten).
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{name}: {folder} exists and is not a folder")
+    if holds is not None and folder.is_dir() and any(folder.iterdir()) and not holds(folder):
+        raise ValueError(f"{name}: {folder} is not empty and does not hold {what}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{name}: cannot create the folder {folder} ({err.strerror})") from None
+    return folder

@@ -144,16 +144,12 @@ def run_demo(
 def _output_folder(out: Path) -> Path:
     """``out``, created; refused if it holds something other than a demonstration (its runs
     live in ``out/runs`` and are reused, so a folder of anything else would be mixed in)."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out: {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        if not (any((out / "runs").glob("demo-*")) or (out / "report.md").is_file()):
-            raise ValueError(f"out: {out} is not empty and does not hold a spectra demo")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ValueError(f"out: cannot create the folder {out} ({err.strerror})") from None
-    return out
+    from spectra.atomic import output_folder
+
+    def holds_a_demo(folder: Path) -> bool:
+        return any((folder / "runs").glob("demo-*")) or (folder / "report.md").is_file()
+
+    return output_folder(out, holds=holds_a_demo, what="a spectra demo")
 
 
 # -- the report ------------------------------------------------------------------------------------

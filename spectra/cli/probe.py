@@ -23,6 +23,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from spectra.atomic import output_folder
 from spectra.cli import CLIError
 
 EPILOG = """examples:
@@ -93,17 +94,6 @@ def _steps_pair(text: str, run_dir: Path) -> tuple[int, int]:
         raise CLIError(f"--path-angle: {str(err).removeprefix('step: ')}") from None
 
 
-def _output_folder(out: Path) -> Path:
-    """Create the output folder now, so a bad --out fails before the probe, not after it."""
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out: {out} exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CLIError(f"--out: cannot create the folder {out} ({err.strerror})") from None
-    return out
-
-
 def _cosine_at(pa, alpha: float) -> float:
     return float(pa.cosine[int(abs(pa.alphas - alpha).argmin())])
 
@@ -129,7 +119,8 @@ def run(args) -> int:
     step = None
     if not args.all and (pair is None or args.step is not None):
         step = checkpoints.resolve_step(run_dir, args.step)
-    out = _output_folder(Path(args.out) if args.out else run_dir / "probe")
+    # created now, so a bad --out fails before the probe, not after it
+    out = output_folder(Path(args.out) if args.out else run_dir / "probe", name="--out")
     dtype = jnp.float64 if args.float64 else None
     rule = None if args.no_update else checkpoints.run_update_rule(run_dir)
     options = {

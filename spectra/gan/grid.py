@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spectra.atomic import atomic_write_text
+from spectra.atomic import atomic_write_text, output_folder
 from spectra.gan import figures, metrics, rundir
 from spectra.gan import step as step_lib
 from spectra.gan.config import TrainConfig
@@ -157,16 +157,9 @@ def summarize(result: GridResult) -> list[dict[str, Any]]:
 def check_output_folder(out_dir) -> Path:
     """The grid's output folder, created: refused if it is a file, or holds anything but an
     earlier grid's files (call it before training, so a bad folder costs nothing)."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out: {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / "grid.json").is_file():
-        raise ValueError(f"out: {out} is not empty and does not hold a spectra grid")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ValueError(f"out: cannot create the output folder {out}: {err.strerror}") from None
-    return out
+    return output_folder(
+        out_dir, holds=lambda folder: (folder / "grid.json").is_file(), what="a spectra grid"
+    )
 
 
 def diverged_counts(result: GridResult) -> np.ndarray:
