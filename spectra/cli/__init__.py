@@ -55,8 +55,9 @@ def _glue_signed_values(argv: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(argv):
-        if argv[i] in _SIGNED_VALUES and i + 1 < len(argv) and argv[i + 1].startswith("-"):
-            out.append(f"{argv[i]}={argv[i + 1]}")
+        value = argv[i + 1] if i + 1 < len(argv) else ""
+        if argv[i] in _SIGNED_VALUES and value[:1] == "-" and value[1:2] in "0123456789.":
+            out.append(f"{argv[i]}={value}")
             i += 2
             continue
         out.append(argv[i])

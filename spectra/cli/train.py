@@ -6,7 +6,8 @@ Example::
         --out runs/mog8-neg
 
 A named config (``--config``, default: the one named like ``--data``) gives every setting; flags
-override it. ``--resume`` continues a folder that holds the same run (``--steps`` may grow).
+override it. ``--resume`` continues the run in ``--out`` with its own saved settings (given
+without ``--config``/``--data``, flags change them: ``--steps`` to train further).
 Exit status: 0 done, 2 bad input (one line on stderr), 3 the run diverged (last good checkpoint
 kept).
 """
