@@ -481,6 +481,36 @@ def compare(name: str, cfg: dict) -> tuple[list[dict], str]:
     return rows, side_by_side(name, ours, base)
 
 
+def _torch_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def spectra_only(name: str, cfg: dict) -> list[dict]:
+    """Configuration ``name`` run by spectra alone: PyTorch, which only the baseline needs, is not
+    installed, so there is no ratio (the rows say so)."""
+    ours = _spawn("spectra", cfg)
+    k, note = cfg["k"], "torch not installed (pip install torch==2.13.0): no baseline"
+    labels = {"game": f"{name}: ∇v, k={k}", "all": f"{name}: ∇v + both Hessians, k={k}"}
+    rows = [
+        _row(
+            labels[key] + " (seconds)",
+            ours[key]["warm"],
+            None,
+            None,
+            "seconds",
+            f"products {ours[key]['products']}; all converged: {ours[key]['converged']}; {note}",
+        )
+        for key in ("game", "all")
+        if key in ours
+    ]
+    rows.append(
+        _row(f"{name}: peak memory (MB)", ours["peak_mb"], None, None, "MB", f"n = {ours['n']}")
+    )
+    return rows
+
+
 SIDE_BY_SIDE = Path(__file__).resolve().parent / "probe_eigenvalues.md"
 
 
@@ -518,8 +548,14 @@ def run(quick: bool = False, only=None) -> list[dict]:
     Also writes both implementations' eigenvalues side by side to ``probe_eigenvalues.md``."""
     names = only or (QUICK if quick else FULL)
     rows, tables = [], {}
+    torch = _torch_available()
+    if not torch:
+        print("bench_probe: torch is not installed; reporting spectra alone", file=sys.stderr)
     for name in names:
         cfg = dict(CONFIGS[name])
+        if not torch:
+            rows.extend(spectra_only(name, cfg))
+            continue
         new_rows, table = compare(name, cfg)
         rows.extend(new_rows)
         if not name.endswith("quick"):  # the file holds full-size runs only

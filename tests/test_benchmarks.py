@@ -40,3 +40,21 @@ def test_only_keeps_the_other_benchmarks_rows(tmp_path, monkeypatch):
     kept = kept_lines(out, "full", {"train"})
     assert len(kept) == 1 and kept[0].startswith("| probe | p |")
     assert kept_lines(out, "quick", {"train"}) == []  # another mode's rows are not mixed in
+
+
+def test_probe_benchmark_without_torch_reports_spectra_alone(monkeypatch, capsys):
+    from benchmarks import bench_probe
+
+    fake = {
+        "n": 10,
+        "peak_mb": 100.0,
+        "game": {"warm": 0.5, "products": 40, "converged": True},
+        "all": {"warm": 1.5, "products": 120, "converged": True},
+    }
+    monkeypatch.setattr(bench_probe, "_torch_available", lambda: False)
+    monkeypatch.setattr(bench_probe, "_spawn", lambda kind, cfg: {"spectra": fake}[kind])
+    rows = bench_probe.run(quick=True, only=["mixture-quick"])
+    assert "torch is not installed" in capsys.readouterr().err
+    assert [r["measured"] for r in rows] == [0.5, 1.5, 100.0]
+    assert all(r["baseline"] is None and r["ratio"] is None for r in rows)
+    assert "no baseline" in rows[0]["note"]
