@@ -84,9 +84,10 @@ def _two_real_columns(lines: list[str]) -> bool:
     if len(rows) < 2 or any(len(r) != 2 for r in rows):
         return False
     try:
-        return all(isinstance(float(t), float) for r in rows for t in r)
+        [float(t) for r in rows for t in r]
     except ValueError:
         return False
+    return True
 
 
 def load_eigenvalues(path: str) -> np.ndarray:

@@ -16,7 +16,6 @@ import csv
 import io
 import itertools
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,6 +30,7 @@ from spectra.gan import step as step_lib
 from spectra.gan.config import TrainConfig
 from spectra.gan.data import Mixture
 from spectra.gan.train import generate_many, run_chunk, static_trainer
+from spectra.progress import redraw_interval
 
 __all__ = ["GridResult", "run_grid", "write_grid", "summarize"]
 
@@ -118,9 +118,12 @@ def run_grid(
     samples = np.zeros((len(betas), len(lrs), n_samples, *trainer.dataset.shape), np.float32)
     rows = []
     total = config.steps * len(betas) * len(lrs) * len(seeds)
-    interval = 0.1 if sys.stderr.isatty() else 10.0  # a log file gets a line per redraw
     with tqdm(
-        total=total, disable=not progress, unit="step", desc="grid", mininterval=interval
+        total=total,
+        disable=not progress,
+        unit="step",
+        desc="grid",
+        mininterval=redraw_interval(),
     ) as bar:
         for (i, b), (j, lr), (k, s) in itertools.product(
             enumerate(betas), enumerate(lrs), enumerate(seeds)

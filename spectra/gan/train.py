@@ -27,6 +27,7 @@ from spectra.gan import step as step_lib
 from spectra.gan.checkpoint import Checkpoint, CheckpointError, CheckpointStore
 from spectra.gan.config import TrainConfig
 from spectra.gan.data import Mixture
+from spectra.progress import redraw_interval
 
 __all__ = ["train", "TrainResult", "TrainingDiverged", "load_checkpoint", "RunCheckpoint"]
 
@@ -258,7 +259,7 @@ def train(
             unit="step",
             desc=run_dir.name,
             dynamic_ncols=True,
-            mininterval=0.1 if sys.stderr.isatty() else 10.0,  # a log file: a line per redraw
+            mininterval=redraw_interval(),
         )
         with bar:
             while step < config.steps:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -49,8 +48,9 @@ from spectra.eigensolvers import (
 from spectra.games import Game
 from spectra.probe import advice as advice_lib
 from spectra.probe.products import DEFAULT_MEMORY_BUDGET, StreamedOperator, streamed_vector_field
-from spectra.probe.result import ProbeResult, Spectrum
+from spectra.probe.result import HESSIAN_NAMES, ProbeResult, Spectrum
 from spectra.probe.update import UpdateOperatorProducts, UpdateRule, theorem3_spectrum
+from spectra.progress import redraw_interval
 
 Array = jax.Array
 
@@ -132,8 +132,7 @@ class _Progress:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total_stages, unit="spectrum", desc="probe", leave=False)
-        tty = getattr(sys.stderr, "isatty", lambda: False)()
-        self.interval = 0.1 if tty else 10.0
+        self.interval = redraw_interval()
         self.last = time.monotonic()
         self.products = 0
         self._lock = threading.Lock()  # solves may run in several threads
@@ -281,7 +280,7 @@ def _stage_name(key: tuple[str, str]) -> str:
     kind, name = key
     if kind == "jacobian":
         return f"∇v ({name})"
-    return "∇²_φ L_φ" if name == "phi" else "∇²_θ L_θ"
+    return HESSIAN_NAMES[name]
 
 
 def _products(counter) -> int:

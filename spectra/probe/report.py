@@ -22,6 +22,7 @@ from spectra.atomic import atomic_write_bytes
 from spectra.plots._common import complex_plane, new_figure, unit_circle
 from spectra.probe.core import ProbeResult
 from spectra.probe.path_angle import PathAngle
+from spectra.probe.result import HESSIAN_NAMES
 
 __all__ = [
     "atomic_write_bytes",
@@ -102,8 +103,9 @@ def summary_lines(result: ProbeResult, *, label: str = "") -> list[str]:
         lines.append(f"  ∇v {which} ({spec.method}, {_converged(spec, result.k)}): {top}, …")
     for player, spec in result.hessians.items():
         top = ", ".join(_fmt(v.real) for v in spec.values[:3])
-        name = "∇²_φ L_φ" if player == "phi" else "∇²_θ L_θ"
-        lines.append(f"  {name} LM ({spec.method}, {_converged(spec, result.k)}): {top}, …")
+        lines.append(
+            f"  {HESSIAN_NAMES[player]} LM ({spec.method}, {_converged(spec, result.k)}): {top}, …"
+        )
     if result.update is not None:
         lines.append(
             f"  ∇F ({result.update.method}): spectral radius {result.update.spectral_radius:.6f}"
@@ -135,7 +137,8 @@ def spectrum_figure(result: ProbeResult, *, title: str | None = None) -> Figure:
     ax.legend(fontsize=8)
     ax = axes[0, 1]
     for i, (player, spec) in enumerate(result.hessians.items()):
-        label = "∇²_φ L_φ (discriminator)" if player == "phi" else "∇²_θ L_θ (generator)"
+        role = "discriminator" if player == "phi" else "generator"
+        label = f"{HESSIAN_NAMES[player]} ({role})"
         order = np.argsort(-np.abs(spec.values), kind="stable")  # largest |λ| first
         v, ok = spec.values.real[order], np.asarray(spec.converged, bool)[order]
         color = f"C{i + 4}"
@@ -237,8 +240,7 @@ def trajectory_figure(
             float(np.abs(r.hessians[player].values).max()) if player in r.hessians else np.nan
             for r in results
         ]
-        name = "∇²_φ L_φ" if player == "phi" else "∇²_θ L_θ"
-        ax.plot(steps, top, "--", color=f"C{i + 4}", label=f"max |λ| of {name}")
+        ax.plot(steps, top, "--", color=f"C{i + 4}", label=f"max |λ| of {HESSIAN_NAMES[player]}")
     ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
     ax.set_xlabel("step")
     ax.set_title("spectral summaries", fontsize=10)

@@ -12,7 +12,9 @@ import numpy as np
 from spectra.probe import advice as advice_lib
 from spectra.probe.update import UpdateRule
 
-__all__ = ["Spectrum", "ProbeResult", "finite_or_none"]
+__all__ = ["HESSIAN_NAMES", "Spectrum", "ProbeResult", "finite_or_none"]
+
+HESSIAN_NAMES = {"phi": "∇²_φ L_φ", "theta": "∇²_θ L_θ"}  # each player's Hessian, as printed
 
 
 @dataclasses.dataclass
