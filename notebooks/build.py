@@ -90,6 +90,16 @@ for factor in (0.99, 1.01):
     print(f"  η = {factor} × bound: ρ = {radius(ops.simultaneous(game, eta=factor * h)):.6f}")""",
     ),
     (
+        "md",
+        """\
+The lecture's Fig. 1 on another spectrum, `{0.15 + i, 0.6 + 0.4i}`, whose first eigenvalue is
+nearly imaginary: gradient descent is stable only for `h < 2 Re(1/λ) ≈ 0.293` (left; × marks
+eigenvalues of `I − h∇v` outside the unit circle). Consensus optimization with γ = 1 (lecture
+§4) follows `v + γ∇½‖v‖²`, whose Jacobian at ω* is `∇v + γ∇vᵀ∇v`; ∇v is normal here, so each λ
+moves to `λ + γ|λ|²`, to the right, and Lemma 11 now allows `h < 0.99` (middle). Right: the
+spectral radius against h crosses 1 exactly at Lemma 11's bounds (dotted).""",
+    ),
+    (
         "code",
         """\
 figures.render("stability", figures.compute("stability", n_steps=60))""",
@@ -119,8 +129,11 @@ print("scan minimum at η =", round(float(etas[int(np.argmin(scan))]), 6), " ρ 
         "md",
         """\
 The paper's Fig. 2: the paths `1 − ηλᵢ` as η grows. With a real eigenvalue 4 (left) one
-eigenvalue limits the rate and its path is tangent to the circle of radius ρ(η_best); moving that
-eigenvalue to 6 (right) makes two paths cut the circle.""",
+eigenvalue limits the rate and its path is tangent to the circle of radius ρ(η_best), at
+`η_best = Re(1/λ₁)` with `ρ = sin ψ₁` (the "Particularly" case of Theorem 2). Moving that
+eigenvalue to 8 (right) makes two paths cut the circle: a larger η would push `1 − 8η` out of the
+red circle, a smaller one would pull `1 − η(1 + 1.5i)` out, so `η_best ≈ 0.230` sits below the
+tangent point `Re(1/λ₁) ≈ 0.308` and the rate, `ρ ≈ 0.844`, is worse than `sin ψ₁ ≈ 0.832`.""",
     ),
     ("code", 'figures.render("step_size", figures.compute("step_size", n_steps=100))'),
     (
@@ -170,6 +183,96 @@ print(f"optimal η = {float(m.eta):.4f}, β = {float(m.beta):.4f}: ρ = {float(m
     (
         "code",
         'figures.render("rate_map", figures.compute("rate_map", eigenvalues=spectrum, n_eta=81, n_beta=61))',
+    ),
+    (
+        "md",
+        """\
+Theorem 4 itself is a statement about the slope `ρ'_{λ,η}(0)` of eq. 8 (ρ is the *squared*
+magnitude `max |μ±|²`). Differentiating the closed form of Theorem 3 with `jax.grad` at β = 0,
+the slope is positive exactly on `I(λ)` (shaded), for each eigenvalue of the spectrum above:""",
+    ),
+    (
+        "code",
+        """\
+from matplotlib.figure import Figure
+
+
+def slope_at_zero(z, eta):
+    \"\"\"ρ'_{λ,η}(0) of eq. 8, by autodiff of Theorem 3's closed form.\"\"\"
+    return jax.grad(lambda b: theory.momentum_rate(z, eta=eta, beta=b) ** 2)(0.0)
+
+
+grid = np.linspace(0.01, 1.0, 397)
+fig = Figure(figsize=(10, 3.2), layout="constrained")
+for ax, z in zip(fig.subplots(1, 3), spectrum):
+    slopes = np.asarray(jax.vmap(lambda e: slope_at_zero(z, e))(grid))
+    interval = theory.momentum_interval(z)
+    inside = (grid > float(interval.lo)) & (grid < float(interval.hi))
+    assert np.array_equal(slopes > 0, inside)  # Theorem 4, at every η of the grid
+    ax.plot(grid, slopes, color="C0")
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.axvspan(float(interval.lo), min(float(interval.hi), grid[-1]), color="C2", alpha=0.2)
+    ax.set(xlabel="η", ylabel="ρ'(0)")
+    ax.set_title(f"λ = {z:.3g} (shaded: I(λ))\\nρ'(0) > 0 ⇔ η ∈ I(λ) at {np.mean((slopes > 0) == inside):.0%} of η",
+                 fontsize=9)
+fig""",
+    ),
+    (
+        "md",
+        """\
+The theorem's "Particularly": at `η = Re(1/λ)` the slope is `2 Re(λ) Re(1/λ) > 0`, and
+`|Arg λ| ≥ π/4` puts the whole range `(Re(1/λ), 2 Re(1/λ))` of Theorem 2's bounds inside `I(λ)`.
+The condition matters: for `2 + i` and `3 + 0.5i` (|Arg λ| < π/4) the range sticks out of `I(λ)`.""",
+    ),
+    (
+        "code",
+        """\
+for z in spectrum:
+    e = float((1 / z).real)
+    interval = theory.momentum_interval(z)
+    inside = float(interval.lo) <= e and 2 * e <= float(interval.hi)
+    assert abs(float(slope_at_zero(z, e)) - 2 * z.real * e) < 1e-9
+    assert inside or abs(np.angle(z)) < np.pi / 4
+    print(f"λ = {z:.3g}: ρ'(0) at Re(1/λ) = {float(slope_at_zero(z, e)):.6f}, "
+          f"2 Re(λ) Re(1/λ) = {2 * z.real * e:.6f}; |Arg λ| = {abs(np.angle(z)):.3f} "
+          f"({'≥' if abs(np.angle(z)) >= np.pi / 4 else '<'} π/4), (Re(1/λ), 2Re(1/λ)) ⊂ I(λ): {inside}")""",
+    ),
+    (
+        "md",
+        """\
+The paper's last numerical claim (end of §3): for a single non-imaginary eigenvalue λ (with its
+conjugate), the optimal β is negative and the optimal step size is larger than `Re(1/λ)`, the
+best step of gradient descent:""",
+    ),
+    (
+        "code",
+        """\
+for z in (1 + 1.5j, 2 + 1j, 3 + 0.5j, 1 + 0.1j, 0.1 + 1j):
+    m = theory.optimal_momentum([z])
+    assert float(m.beta) < 0 and float(m.eta) > (1 / z).real
+    print(f"λ = {z:.3g}: β* = {float(m.beta):+.4f}, η* = {float(m.eta):.4f} > Re(1/λ) = "
+          f"{(1 / z).real:.4f}; ρ = {float(m.rho):.4f} against gradient descent's {float(m.gd_rho):.4f}")""",
+    ),
+    (
+        "md",
+        """\
+## Theorem 1 / Proposition 6: the measured rate is ρ(∇F(ω*))
+
+Near ω*, `‖ω_t − ω*‖` shrinks like `ρ(∇F(ω*))^t`. The `rates` figure runs six operators on a
+dense quadratic game with spectrum `{0.3 + 1.2i, 1 + 0.3i, 0.7}`: gradient descent at Theorem 2's
+`η_best`, momentum at the optimal (η, β) and at β = +0.2, extragradient, optimistic gradient and
+consensus. The rate fitted to each run (after a burn-in of 10 steps) matches the spectral radius
+of the operator's autodiff Jacobian; positive momentum is the slowest, negative momentum beats
+the best gradient descent.""",
+    ),
+    (
+        "code",
+        """\
+rates = figures.compute("rates", steps=200)
+for name, rho, fit in zip(rates["methods"], rates["spectral_radius"], rates["fitted_rate"]):
+    print(f"{name:<32} ρ(∇F) = {rho:.4f}   fitted = {fit:.4f}")
+assert np.allclose(np.log(rates["fitted_rate"]), np.log(rates["spectral_radius"]), atol=4e-3)
+figures.render("rates", rates)""",
     ),
     (
         "md",
@@ -381,9 +484,12 @@ both pull the iterates in. Right: the eigenvalues of ∇v at ω* against the wei
 ## Lecture Fig. 2: why not just minimise ½‖v‖²?
 
 On a 2-D zero-sum game with several stationary points (`zoo.sine_game`), the field v
-attracts only the local Nash equilibrium (green). The conservative field `−∇½‖v‖²` makes *every*
-stationary point attractive (filled), including the bad ones (red). The combined field of
-consensus optimization keeps the good point attractive and the bad ones repelling.""",
+attracts only the local Nash equilibrium (green); the other four stationary points (red) are
+saddles of the flow (∇v has one eigenvalue with positive and one with negative real part), so
+they are not attractive (hollow). The conservative field `−∇½‖v‖²` makes *every* stationary point
+attractive (filled), including the bad ones, and adds zeros of its own (diamonds: critical points
+of ½‖v‖² where v ≠ 0). The combined field of consensus optimization keeps the good point
+attractive and the bad ones saddles.""",
     ),
     ("code", 'figures.render("fields", figures.compute("fields", n_grid=25))'),
     (

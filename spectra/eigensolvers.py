@@ -205,15 +205,15 @@ def eigenvalues(
         kind = "a symmetric" if symmetric else "a general"
         raise ValueError(f"which: expected one of {allowed} for {kind} operator, got {which!r}")
     k = _check_int(k, "k", minimum=1)
-    tol = float(tol)
+    tol = _check_real(tol, "tol")
     if not np.isfinite(tol) or tol < 0:
         raise ValueError(f"tol: expected a finite value >= 0, got {tol}")
     eps = float(np.finfo(lin.precision).eps)
     if residual_tol is None:
         residual_tol = max(tol, 1000.0 * eps)
-    elif not np.isfinite(residual_tol) or residual_tol <= 0:
+    elif not np.isfinite(_check_real(residual_tol, "residual_tol")) or residual_tol <= 0:
         raise ValueError(f"residual_tol: expected a finite value > 0, got {residual_tol}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_int(seed, "seed", minimum=0))
     start = _start_vector(v0, rng, lin)
     probes = rng.standard_normal((lin.n, _N_PROBES))
     if method == "auto":
@@ -300,6 +300,12 @@ def _check_int(value, name: str, *, minimum: int) -> int:
     return int(value)
 
 
+def _check_real(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name}: expected a real number, got {value!r}")
+    return float(value)
+
+
 def _normalise(operator, n: int | None) -> _Linear:
     if n is not None:
         n = _check_int(n, "n", minimum=1)
@@ -332,7 +338,15 @@ def _normalise(operator, n: int | None) -> _Linear:
 
 
 def _from_matrix(operator) -> _Linear:
-    a = np.asarray(operator)
+    try:
+        a = np.asarray(operator)
+    except (TypeError, ValueError):  # ragged nested sequences
+        raise ValueError("operator: expected a square (n, n) matrix of numbers") from None
+    if a.dtype.kind not in "biufc":
+        raise ValueError(
+            f"operator: expected a square (n, n) matrix of numbers, a matrix-free operator or a "
+            f"callable, got {type(operator).__name__} of dtype {a.dtype}"
+        )
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"operator: expected a square (n, n) matrix, got shape {a.shape}")
     real = not np.iscomplexobj(a)

@@ -60,8 +60,15 @@ def nash_report(game: Game, w: jax.Array | None = None, *, atol: float = 1e-8) -
     Zero-sum games are decided by lecture Lemma 9 / Corollary 10 (the symmetric part of ∇v),
     general-sum games by the players' own Hessians; both criteria are reported.
     """
-    if atol <= 0 or not np.isfinite(atol):
-        raise ValueError(f"atol: expected a finite tolerance > 0, got {atol}")
+    if not isinstance(game, Game):
+        raise ValueError(f"game: expected a spectra.games.Game, got {type(game).__name__}")
+    if (
+        isinstance(atol, bool)
+        or not isinstance(atol, int | float | np.integer | np.floating)
+        or not np.isfinite(atol)
+        or atol <= 0
+    ):
+        raise ValueError(f"atol: expected a finite tolerance > 0, got {atol!r}")
     w = game.point() if w is None else jnp.asarray(w)
     v = np.asarray(vector_field(game, w))
     if not np.all(np.isfinite(v)):

@@ -29,6 +29,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 PyTree = Any
@@ -44,6 +45,7 @@ __all__ = [
     "player_gradient",
     "player_hvp",
     "stationarity",
+    "flat_vector",
 ]
 
 
@@ -73,6 +75,9 @@ class Game:
     name: str = "game"
     zero_sum: bool = False
 
+    def __post_init__(self):
+        _check_game(self)
+
     # -- pytree protocol: points and data are leaves, losses are static -------------------
     def tree_flatten(self):
         return (self.phi, self.theta, self.data), (
@@ -84,9 +89,14 @@ class Game:
 
     @classmethod
     def tree_unflatten(cls, aux, children):
-        loss_phi, loss_theta, name, zero_sum = aux
-        phi, theta, data = children
-        return cls(loss_phi, loss_theta, phi, theta, data, name, zero_sum)
+        # Not through __init__: JAX rebuilds pytrees with placeholder leaves (None, object())
+        # that the checks of a user-built game would reject.
+        game = object.__new__(cls)
+        values = (*aux[:2], *children, *aux[2:])
+        names = ("loss_phi", "loss_theta", "phi", "theta", "data", "name", "zero_sum")
+        for field, value in zip(names, values, strict=True):
+            object.__setattr__(game, field, value)
+        return game
 
     # -- flattening (done once, at the edge) -----------------------------------------------
     @property
@@ -135,7 +145,11 @@ class Game:
 
     # -- the losses on flat vectors ---------------------------------------------------------
     def _call(self, loss, phi, theta):
-        return loss(phi, theta) if self.data is None else loss(phi, theta, self.data)
+        out = loss(phi, theta) if self.data is None else loss(phi, theta, self.data)
+        if jnp.shape(out) != ():  # static: free under jit, and clearer than jax.grad's error
+            name = "loss_theta" if loss is self.loss_theta else "loss_phi"
+            raise ValueError(f"{name}: expected a scalar loss, got shape {jnp.shape(out)}")
+        return out
 
     def losses(self, w: Array) -> tuple[Array, Array]:
         """``(L_phi(w), L_theta(w))``."""
@@ -153,6 +167,55 @@ class Game:
         return player_gradient(self, w, w[self.n_phi :], player="theta")
 
 
+def _player_dtype(params: PyTree, name: str):
+    leaves = jax.tree_util.tree_leaves(params)
+    if not leaves:
+        raise ValueError(f"{name}: expected a pytree with at least one parameter, got {params!r}")
+    dtypes = {jnp.result_type(leaf) for leaf in leaves}
+    bad = sorted(str(d) for d in dtypes if not jnp.issubdtype(d, jnp.floating))
+    if bad:
+        raise ValueError(f"{name}: expected real floating-point parameters, got {', '.join(bad)}")
+    if len(dtypes) > 1:
+        got = ", ".join(sorted(str(d) for d in dtypes))
+        raise ValueError(f"{name}: expected one floating dtype for all parameters, got {got}")
+    return dtypes.pop()
+
+
+def _check_game(game: Game) -> None:
+    """A game's losses are callables and both players' parameters share one real float dtype
+    (flattening them together would otherwise promote one player silently)."""
+    for name in ("loss_phi", "loss_theta"):
+        if not callable(getattr(game, name)):
+            kind = type(getattr(game, name)).__name__
+            raise ValueError(
+                f"{name}: expected a callable (phi, theta[, data]) -> scalar, got {kind}"
+            )
+    d_phi, d_theta = _player_dtype(game.phi, "phi"), _player_dtype(game.theta, "theta")
+    if d_phi != d_theta:
+        raise ValueError(
+            f"phi, theta: expected both players' parameters in one dtype, got {d_phi} (phi) and "
+            f"{d_theta} (theta); cast one of them"
+        )
+
+
+def flat_vector(x, size: int, name: str) -> Array:
+    """``x`` as a flat real vector of ``size`` entries, or a ``ValueError`` naming ``name``: its
+    shape and dtype always (static, free under ``jit``), its values, when concrete, finite."""
+    x = jnp.asarray(x)
+    if x.shape != (size,):
+        raise ValueError(f"{name}: expected a flat vector of shape ({size},), got {x.shape}")
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise ValueError(f"{name}: expected a real floating-point vector, got dtype {x.dtype}")
+    if not isinstance(x, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(x))):
+        raise ValueError(f"{name}: expected finite values (got NaN or inf)")
+    return x
+
+
+def _check_vector(game: Game, x, name: str, size: int | None = None) -> Array:
+    """``x`` as a point or tangent of ``game`` (``size`` entries, default ``game.n``)."""
+    return flat_vector(x, game.n if size is None else size, name)
+
+
 def vector_field(game: Game, w: Array) -> Array:
     """The game's vector field v(w) = (∇_φ L_φ, ∇_θ L_θ) (lecture eq. 9; paper eq. 2).
 
@@ -160,7 +223,11 @@ def vector_field(game: Game, w: Array) -> Array:
     pass of ``L_φ``, ``v = (∇_φ L_φ, −∇_θ L_φ)``: a GAN's generator and discriminator passes are
     then shared by the two players (measured on a 10,502-parameter MLP GAN: a product with ∇v
     1.3× faster linearised, 2× faster forward over reverse).
+
+    ``w`` must have shape ``(game.n,)``; when concrete it must be finite (a ``ValueError``
+    otherwise; under ``jit`` only the shape can be checked).
     """
+    w = _check_vector(game, w, "w")
     if game.zero_sum:
         return _zero_sum_field(game, w)
     return jnp.concatenate([game.grad_phi(w), game.grad_theta(w)])
@@ -180,18 +247,26 @@ def jacobian(game: Game, w: Array) -> Array:
     Row blocks are the players, column blocks the parameters (paper eq. 2):
     ``[[∇²_φ L_φ, ∇_θ∇_φ L_φ], [∇_φ∇_θ L_θ, ∇²_θ L_θ]]``.
     """
-    return jax.jacfwd(lambda x: vector_field(game, x))(jnp.asarray(w))
+    w = _check_vector(game, w, "w")
+    return jax.jacfwd(lambda x: vector_field(game, x))(w)
 
 
 def jvp(game: Game, w: Array, tangent: Array) -> Array:
-    """Matrix-free ∇v(w) @ tangent (forward over reverse); costs about two gradients."""
-    return jax.jvp(lambda x: vector_field(game, x), (jnp.asarray(w),), (jnp.asarray(tangent),))[1]
+    """Matrix-free ∇v(w) @ tangent (forward over reverse); costs about two gradients.
+
+    ``tangent`` has the shape of ``w``, ``(game.n,)``, and is used in ``w``'s dtype.
+    """
+    w = _check_vector(game, w, "w")
+    tangent = _check_vector(game, tangent, "tangent").astype(w.dtype)
+    return jax.jvp(lambda x: vector_field(game, x), (w,), (tangent,))[1]
 
 
 def vjp(game: Game, w: Array, cotangent: Array) -> Array:
-    """Matrix-free ∇v(w)ᵀ @ cotangent (reverse over reverse)."""
-    _, pullback = jax.vjp(lambda x: vector_field(game, x), jnp.asarray(w))
-    return pullback(jnp.asarray(cotangent))[0]
+    """Matrix-free ∇v(w)ᵀ @ cotangent (reverse over reverse); ``cotangent`` of shape ``(game.n,)``."""
+    w = _check_vector(game, w, "w")
+    cotangent = _check_vector(game, cotangent, "cotangent")
+    _, pullback = jax.vjp(lambda x: vector_field(game, x), w)
+    return pullback(cotangent.astype(w.dtype))[0]
 
 
 def player_hessians(game: Game, w: Array) -> tuple[Array, Array]:
@@ -232,10 +307,11 @@ def player_hvp(game: Game, w: Array, tangent: Array, *, player: str) -> Array:
     """
     if player not in ("phi", "theta"):
         raise ValueError(f"player: expected 'phi' or 'theta', got {player!r}")
-    w = jnp.asarray(w)
+    w = _check_vector(game, w, "w")
     own = w[: game.n_phi] if player == "phi" else w[game.n_phi :]
+    tangent = _check_vector(game, tangent, "tangent", own.shape[0]).astype(own.dtype)
     g = functools.partial(player_gradient, game, w, player=player)
-    return jax.jvp(g, (own,), (jnp.asarray(tangent, own.dtype),))[1]
+    return jax.jvp(g, (own,), (tangent,))[1]
 
 
 def stationarity(game: Game, w: Array) -> Array:

@@ -17,6 +17,12 @@ Two measured effects on a 1.7M-parameter conv GAN's Jacobian-vector products (XL
   what it once held and fragments, growing from about 640 to 900 MB over a 32-product probe of
   1,000 images (120–170 MB more at the peak than without it).
 
+Measured again on the same GAN (1,000 images, minibatches of 20, one process each): products
+3.5–3.7 s with :func:`keep_freed_memory` against 4.8–5.0 s without. Handing the heap back after
+every product instead (a :func:`release` per product) held a k = 20 probe to 1,007–1,011 MB
+against 1,073–1,085 MB, but made its products 15% slower (4.2 against 3.6 s over 53 products,
+two runs each), so it is not done.
+
 Both are process-wide settings of the C library, made only by the probe's product operators
 (``SPECTRA_KEEP_FREED_MEMORY=0`` turns :func:`keep_freed_memory` off), and no-ops where glibc is
 not the C library (macOS, Windows, musl).

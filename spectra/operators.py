@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spectra.games import Game, vector_field
+from spectra.games import Game, flat_vector, vector_field
 
 Array = jax.Array
 
@@ -62,6 +62,10 @@ class UpdateOperator(NamedTuple):
     name: str
 
     def __call__(self, state: Array) -> Array:
+        if jnp.shape(state) != (self.state_size,):  # static: free under jit
+            raise ValueError(
+                f"state: expected shape ({self.state_size},) for {self.name}, got {jnp.shape(state)}"
+            )
         return self.apply(state)
 
     @property
@@ -81,6 +85,8 @@ def _per_player(game: Game, value, name: str, *, positive: bool) -> tuple[Array,
         if isinstance(v, jax.core.Tracer):
             continue
         arr = np.asarray(v)  # concrete: check on the host, so this also works inside jit
+        if arr.dtype.kind not in "iuf":
+            raise ValueError(f"{name}: expected a real number for player {who}, got {v!r}")
         if arr.ndim != 0:
             raise ValueError(f"{name}: expected a scalar for player {who}, got shape {arr.shape}")
         if not np.isfinite(arr):
@@ -215,7 +221,7 @@ def consensus(game: Game, *, eta, gamma) -> UpdateOperator:
     eta_vec = _coordinatewise(game, _per_player(game, eta, "eta", positive=True))
     if not isinstance(gamma, jax.core.Tracer):
         g = np.asarray(gamma)
-        if g.ndim != 0 or not np.isfinite(g) or g < 0:
+        if g.dtype.kind not in "iuf" or g.ndim != 0 or not np.isfinite(g) or g < 0:
             raise ValueError(f"gamma: expected a finite scalar >= 0, got {gamma!r}")
 
     def apply(w):
@@ -229,12 +235,12 @@ def consensus(game: Game, *, eta, gamma) -> UpdateOperator:
 
 def initial_state(op: UpdateOperator, w0: Array, w_prev: Array | None = None) -> Array:
     """The operator's state at ``ω_0`` (with ``ω_{−1} = ω_0`` unless given, for memory)."""
-    w0 = jnp.asarray(w0)
-    if w0.shape != (op.n,):
-        raise ValueError(f"w0: expected shape ({op.n},), got {w0.shape}")
+    w0 = flat_vector(w0, op.n, "w0")
     if not op.memory:
+        if w_prev is not None:
+            raise ValueError(f"w_prev: {op.name} has no memory; its state is ω_t alone")
         return w0
-    w_prev = w0 if w_prev is None else jnp.asarray(w_prev)
+    w_prev = w0 if w_prev is None else flat_vector(w_prev, op.n, "w_prev").astype(w0.dtype)
     return jnp.concatenate([w0, w_prev])
 
 
@@ -252,10 +258,7 @@ def fixed_point_state(op: UpdateOperator, w_star: Array) -> Array:
 
 
 def _check_state(op: UpdateOperator, state: Array) -> Array:
-    state = jnp.asarray(state)
-    if state.shape != (op.state_size,):
-        raise ValueError(f"state: expected shape ({op.state_size},), got {state.shape}")
-    return state
+    return flat_vector(state, op.state_size, "state")
 
 
 def jacobian(op: UpdateOperator, state: Array) -> Array:
@@ -280,8 +283,8 @@ def spectral_radius(op: UpdateOperator, state: Array) -> Array:
 def iterate(op: UpdateOperator, state: Array, steps: int) -> Array:
     """The states ``F^t(state)`` for ``t = 0 .. steps``, shape ``(steps + 1, state_size)``."""
     state = _check_state(op, state)
-    if int(steps) < 0:
-        raise ValueError(f"steps: expected an integer >= 0, got {steps}")
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps: expected an integer >= 0, got {steps!r}")
 
     def body(s, _):
         s_next = op.apply(s)
@@ -292,16 +295,45 @@ def iterate(op: UpdateOperator, state: Array, steps: int) -> Array:
 
 
 def distances(op: UpdateOperator, states: Array, w_star: Array) -> Array:
-    """``‖ω_t − ω*‖`` along a trajectory of states."""
-    return jnp.linalg.norm(states[:, : op.n] - jnp.asarray(w_star)[None], axis=1)
+    """``‖ω_t − ω*‖`` along a trajectory of states (``(T, state_size)``, as :func:`iterate`)."""
+    states = jnp.asarray(states)
+    if states.ndim != 2 or states.shape[1] != op.state_size:
+        raise ValueError(
+            f"states: expected shape (T, {op.state_size}) as from iterate, got {states.shape}"
+        )
+    w_star = flat_vector(w_star, op.n, "w_star")
+    return jnp.linalg.norm(states[:, : op.n] - w_star[None], axis=1)
+
+
+def _positive_finite(x: np.ndarray) -> bool:
+    return x.dtype.kind in "iuf" and bool(np.all(np.isfinite(x) & (x > 0)))
 
 
 def fitted_rate(dists: Array, *, burn_in: int = 0) -> Array:
     """The linear rate fitted to ``‖ω_t − ω*‖``: ``exp`` of the least-squares slope of its log.
 
     Compare with ``spectral_radius`` (Theorem 1 / Proposition 6); ``burn_in`` skips the transient.
+    ``dists`` is 1-D with at least two entries after ``burn_in``; concrete distances must be finite
+    and > 0 there (a log is fitted: a trajectory that reached ω* exactly, or overflowed, has no
+    rate), else a ``ValueError``. Under ``jit`` only the shapes are checked.
     """
-    d = jnp.asarray(dists)[burn_in:]
+    d = jnp.asarray(dists)
+    if d.ndim != 1:
+        raise ValueError(f"dists: expected a 1-D array of distances, got shape {d.shape}")
+    if isinstance(burn_in, bool) or not isinstance(burn_in, int | np.integer) or burn_in < 0:
+        raise ValueError(f"burn_in: expected an integer >= 0, got {burn_in!r}")
+    if d.shape[0] - burn_in < 2:
+        raise ValueError(
+            f"burn_in: expected at least 2 distances after it, got burn_in={burn_in} of "
+            f"{d.shape[0]} distances"
+        )
+    if not isinstance(d, jax.core.Tracer) and not _positive_finite(np.asarray(d)[burn_in:]):
+        raise ValueError(
+            "dists: expected finite distances > 0 after burn_in (their log is fitted); the "
+            "trajectory reached ω* exactly, overflowed or holds NaN"
+        )
+    d = d[burn_in:]
+    d = d.astype(jnp.result_type(d.dtype, jnp.float32))
     t = jnp.arange(d.shape[0], dtype=d.dtype)
     y = jnp.log(d)
     t_c, y_c = t - t.mean(), y - y.mean()

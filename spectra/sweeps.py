@@ -40,7 +40,20 @@ __all__ = [
 DEFAULT_BUDGET = 1 << 22
 
 
+def _host_numbers(x, name: str, kinds: str) -> np.ndarray:
+    """``x`` as a host array of the given dtype kinds, or a ``ValueError`` naming ``name``."""
+    try:
+        host = np.asarray(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected numbers, got {type(x).__name__}") from None
+    if host.dtype.kind not in kinds:
+        what = "real numbers" if "c" not in kinds else "numbers"
+        raise ValueError(f"{name}: expected {what}, got dtype {host.dtype}")
+    return host
+
+
 def _axis(x, name: str) -> Array:
+    _host_numbers(x, name, "iuf")  # η and β are real: a complex grid has no meaning
     x = jnp.asarray(x)
     if x.ndim != 1 or x.shape[0] == 0:
         raise ValueError(f"{name}: expected a non-empty 1-D array, got shape {x.shape}")
@@ -50,6 +63,7 @@ def _axis(x, name: str) -> Array:
 
 
 def _eigenvalues(x) -> Array:
+    _host_numbers(x, "eigenvalues", "iufc")
     lam = jnp.atleast_1d(jnp.asarray(x))
     if lam.ndim != 1 or lam.shape[0] == 0:
         raise ValueError(f"eigenvalues: expected a non-empty 1-D array, got shape {lam.shape}")
@@ -63,6 +77,15 @@ def _check_grid(etas, betas) -> tuple[Array, Array]:
     if not bool(jnp.all(etas > 0)):
         raise ValueError("etas: expected step sizes > 0")
     return etas, betas
+
+
+def _check_chunk_rows(chunk_rows) -> None:
+    if chunk_rows is None:
+        return
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int | np.integer):
+        raise ValueError(f"chunk_rows: expected an integer >= 1 or None, got {chunk_rows!r}")
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows: expected an integer >= 1 or None, got {chunk_rows}")
 
 
 def chunks(n_rows: int, chunk_rows: int) -> Iterator[slice]:
@@ -150,6 +173,7 @@ def rate_map(
         An array of shape ``(len(betas), len(etas))``; its dtype follows the inputs (float32 in,
         float32 out; float64 with ``jax_enable_x64``).
     """
+    _check_chunk_rows(chunk_rows)
     lam = theory.merge_conjugates(_eigenvalues(eigenvalues))  # ρ is conjugation-blind
     etas, betas = _check_grid(etas, betas)
     dtype = jnp.result_type(jnp.real(lam).dtype, etas.dtype, betas.dtype)
@@ -209,6 +233,9 @@ def operator_rate_map(
     """
     if not callable(make_operator):
         raise ValueError("make_operator: expected a callable (game, *, eta, beta) -> operator")
+    if not isinstance(game, Game):
+        raise ValueError(f"game: expected a spectra.games.Game, got {type(game).__name__}")
+    _check_chunk_rows(chunk_rows)
     etas, betas = _check_grid(etas, betas)
     w_star = jnp.asarray(w_star, game.dtype)
     if w_star.shape != (game.n,):
@@ -226,8 +253,19 @@ def operator_rate_map(
 
 
 def grid_argmin(values, etas, betas) -> tuple[float, float, float]:
-    """``(η, β, value)`` at the smallest entry of a ``(len(betas), len(etas))`` map."""
+    """``(η, β, value)`` at the smallest entry of a ``(len(betas), len(etas))`` map (NaN
+    entries ignored), as :func:`rate_map` returns it: rows are β, columns η."""
     values = np.asarray(values)
+    etas, betas = np.asarray(etas), np.asarray(betas)
+    if etas.ndim != 1 or betas.ndim != 1:
+        raise ValueError(f"etas, betas: expected 1-D grids, got shapes {etas.shape}, {betas.shape}")
+    expected = (betas.shape[0], etas.shape[0])
+    if values.shape != expected:
+        raise ValueError(
+            f"values: expected shape (len(betas), len(etas)) = {expected}, got {values.shape}"
+        )
+    if not np.any(np.isfinite(values)):
+        raise ValueError("values: no finite entry to minimise")
     j, i = np.unravel_index(np.nanargmin(values), values.shape)
     return float(np.asarray(etas)[i]), float(np.asarray(betas)[j]), float(values[j, i])
 

@@ -37,6 +37,8 @@ __all__ = [
 
 def _matrix(x, name: str) -> np.ndarray:
     a = np.asarray(x)
+    if a.dtype.kind not in "biuf":  # a game's losses are real: a complex block has no meaning
+        raise ValueError(f"{name}: expected a real matrix, got dtype {a.dtype}")
     if a.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D matrix, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
@@ -129,6 +131,8 @@ def quadratic_from_jacobian(J, n_phi: int, *, dtype=None) -> Game:
     J = _matrix(J, "J")
     if J.shape[0] != J.shape[1]:
         raise ValueError(f"J: expected a square matrix, got shape {J.shape}")
+    if isinstance(n_phi, bool) or not isinstance(n_phi, int | np.integer):
+        raise ValueError(f"n_phi: expected an integer, got {n_phi!r}")
     if not 0 < n_phi < J.shape[0]:
         raise ValueError(f"n_phi: expected 0 < n_phi < {J.shape[0]}, got {n_phi}")
     k = n_phi

@@ -213,6 +213,10 @@ def test_k_too_large_for_arpack():
         ({"ncv": 3, "method": "arpack"}, "ncv"),
         ({"n": 5}, "n"),
         ({"v0": np.zeros(20), "method": "arpack"}, "v0"),
+        ({"seed": "a"}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"tol": "tight"}, "tol"),
+        ({"residual_tol": "a"}, "residual_tol"),
     ],
 )
 def test_bad_arguments(kwargs, match):
@@ -232,6 +236,10 @@ def test_bad_operators():
         es.eigenvalues(lambda x: np.where(x > 0, np.inf, x), n=20, k=2)
     with pytest.raises(ValueError, match="shape"):
         es.eigenvalues(lambda x: x[:-1], n=20, k=2)
+    with pytest.raises(ValueError, match="operator: expected a square .* matrix of numbers"):
+        es.eigenvalues(np.array([["a", "b"], ["c", "d"]]), k=1)
+    with pytest.raises(ValueError, match="operator: expected a square .* matrix of numbers"):
+        es.eigenvalues([[1.0, 2.0], [3.0]], k=1)  # ragged
 
 
 # -- other operator types -----------------------------------------------------------------------

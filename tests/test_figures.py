@@ -49,6 +49,17 @@ def test_step_size_tangent_left_cut_right(step_size):
     np.testing.assert_allclose(step_size["rho"][0], abs(lam1.imag) / abs(lam1), rtol=1e-12)
 
 
+def test_step_size_cut_is_visibly_not_tangent(step_size):
+    """Right panel: η_best is well off the tangent point Re(1/λ) of every limiting eigenvalue and
+    ρ is visibly above sin ψ of each, so the picture differs from the left (with 6 instead of 8
+    the cut sat 0.8% from the tangent point, with ρ equal to 5 digits)."""
+    lam, eta, rho = (step_size[k][1] for k in ("eigenvalues", "eta_best", "rho"))
+    for z in lam[step_size["active"][1]]:
+        if z.imag != 0:
+            assert abs(eta - (1 / z).real) > 0.1 * eta
+            assert rho > 1.01 * abs(z.imag) / abs(z)
+
+
 def test_step_size_figure_draws_that_radius(step_size):
     fig = figures.render("step_size", step_size)
     for ax, rho in zip(fig.axes, step_size["rho"], strict=True):
@@ -145,6 +156,22 @@ def test_stability_radius_crosses_one_at_lemma_11():
 # -- 6. lecture Fig. 2 -------------------------------------------------------------------------------
 
 
+def test_fields_bad_points_are_saddles_not_sources():
+    """The hollow markers are 'not attractive', not 'repelling': under v and the combined field
+    each non-Nash stationary point has eigenvalues of both signs of real part (a saddle)."""
+    data = figures.compute("fields", n_grid=3)
+    game = zoo.sine_game()
+    points = zip(data["point_phi"], data["point_theta"], data["local_nash"], strict=True)
+    for phi, theta, nash in points:
+        real = np.linalg.eigvals(np.asarray(games.jacobian(game, np.array([phi, theta])))).real
+        if not nash:
+            assert real.min() < 0 < real.max()
+    fig = figures.render("fields", data)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("not attractive" in t for t in labels)
+    assert not any("repelling" in t for t in labels)
+
+
 def test_fields_conservative_field_attracts_bad_points():
     data = figures.compute("fields", n_grid=9)
     nash = data["local_nash"]
@@ -205,6 +232,47 @@ def test_fitted_slopes_match_log_rho():
 # -- files and the CLI -------------------------------------------------------------------------------
 
 
+BAD_ARGUMENTS = [
+    ("step_size", {"n_steps": 1}, "n_steps"),
+    ("step_size", {"spectra": [[1 + 1j, 2.0], [3.0]]}, "spectra"),
+    ("momentum_eigenvalues", {"n_betas": 0}, "n_betas"),
+    ("rate_map", {"n_eta": 0}, "n_eta"),
+    ("rate_map", {"n_beta": 1}, "n_beta"),
+    ("stability", {"n_steps": 0}, "n_steps"),
+    ("stability", {"gamma": float("nan")}, "gamma"),
+    ("stability", {"gamma": -1.0}, "gamma"),
+    ("bilinear", {"steps": 0}, "steps"),
+    ("bilinear", {"betas": ()}, "betas"),
+    ("bilinear", {"w0": (0.0, 0.0)}, "w0"),  # at ω*: every method would "converge"
+    ("rates", {"steps": 5}, "steps"),
+    ("rates", {"burn_in": 500}, "steps"),
+    ("rates", {"floor": 2.0}, "floor"),
+    ("rates", {"steps": 200, "burn_in": 60, "floor": 1e-3}, "burn_in"),  # NaN fitted rate before
+    ("fields", {"n_grid": 1}, "n_grid"),
+    ("fields", {"box": -1.0}, "box"),
+    ("fields", {"gamma": -1.0}, "gamma"),
+    ("dirac_gan", {"steps": 0}, "steps"),
+    ("dirac_gan", {"n_weights": 0}, "n_weights"),
+    ("dirac_gan", {"penalty": -1.0}, "penalty"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "argument"), BAD_ARGUMENTS)
+def test_bad_arguments_are_value_errors_naming_them(name, kwargs, argument):
+    with pytest.raises(ValueError, match=rf"^{argument}: "):
+        figures.render(name, figures.compute(name, **kwargs))
+
+
+def test_write_figure_refuses_a_file_as_folder(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for out in (tmp_path / "file", tmp_path / "file" / "sub"):
+        with pytest.raises(ValueError, match="^out_dir: "):
+            figures.write_figure("bilinear", out, steps=5)
+    with pytest.raises(ValueError, match="^dpi: "):
+        figures.write_figure("bilinear", tmp_path, dpi=0, steps=5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
 def test_names_in_the_cli_match_the_registry():
     from spectra.cli.figures import NAMES
 
@@ -237,3 +305,11 @@ def test_cli_figures(tmp_path, capsys):
     assert len(err) == 1 and "unknown figure 'nope'" in err[0]
     with pytest.raises(ValueError, match="unknown figure"):
         figures.compute("nope")
+
+
+def test_cli_figures_bad_out_is_one_line_before_any_work(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    for out in (tmp_path / "file", tmp_path / "file" / "sub"):
+        assert main(["figures", "--out", str(out), "--quiet", "bilinear"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("spectra figures: error: --out: "), err

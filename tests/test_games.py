@@ -218,3 +218,107 @@ def test_nash_report_zero_sum_and_general_sum():
         lemma9 = np.linalg.eigvalsh(a).min() > 0 and np.linalg.eigvalsh(d).min() > 0
         assert (rep.symmetric_part_eigenvalues.min() > 0) == lemma9
         assert rep.local_nash == lemma9
+
+
+def test_game_checks_its_players_and_losses():
+    """Mismatched players (float32 φ with float64 θ was silently promoted to float64 by the
+    joint flattening), non-float or empty players and non-callable losses are refused at once;
+    a non-scalar loss names the loss instead of JAX's ``grad`` TypeError."""
+
+    def loss(phi, theta):
+        return jnp.sum(phi * theta)
+
+    f32, f64 = jnp.zeros(2, jnp.float32), jnp.zeros(2, jnp.float64)
+    with pytest.raises(ValueError, match=r"phi, theta: .* one dtype, got float32 \(phi\)"):
+        Game(loss, loss, f32, f64)
+    with pytest.raises(ValueError, match="phi: expected real floating-point parameters"):
+        Game(loss, loss, jnp.zeros(2, jnp.int32), f64)
+    with pytest.raises(ValueError, match="theta: expected real floating-point parameters"):
+        Game(loss, loss, f64, jnp.zeros(2, jnp.complex128))
+    with pytest.raises(ValueError, match="theta: expected one floating dtype"):
+        Game(loss, loss, f64, {"a": f32, "b": f64})
+    with pytest.raises(ValueError, match="phi: expected a pytree with at least one parameter"):
+        Game(loss, loss, {}, f64)
+    with pytest.raises(ValueError, match="loss_theta: expected a callable"):
+        Game(loss, 3.0, f64, f64)
+    vector_loss = Game(loss, lambda phi, theta: phi * theta, f64, f64)
+    with pytest.raises(ValueError, match=r"loss_theta: expected a scalar loss, got shape \(2,\)"):
+        vector_field(vector_loss, jnp.zeros(4))
+    # JAX rebuilds games from leaves (tree_map, jit, vmap): that still works.
+    game = Game(loss, loss, f64, f64)
+    doubled = jax.tree_util.tree_map(lambda x: x + 1.0, game)
+    assert isinstance(doubled, Game) and float(doubled.phi[0]) == 1.0
+    assert jax.tree_util.tree_structure(game).num_leaves == 2
+
+
+def test_products_check_their_vectors():
+    """Wrong tangent shapes used to surface as JAX errors about "primal and tangent shapes"
+    (naming no argument), and a NaN point gave a NaN field silently."""
+    game = zoo.with_spectrum([0.5 + 1j, 2.0], key=jax.random.PRNGKey(0))
+    w = game.point()
+    with pytest.raises(ValueError, match=r"tangent: expected a flat vector of shape \(4,\)"):
+        games.jvp(game, w, jnp.zeros(3))
+    with pytest.raises(ValueError, match=r"cotangent: expected a flat vector of shape \(4,\)"):
+        games.vjp(game, w, jnp.zeros((4, 1)))
+    with pytest.raises(ValueError, match=r"tangent: expected a flat vector of shape \(2,\)"):
+        games.player_hvp(game, w, jnp.zeros(4), player="theta")
+    bad = w.at[1].set(jnp.nan)
+    for call in (
+        lambda: vector_field(game, bad),
+        lambda: jacobian(game, bad),
+        lambda: games.jvp(game, w, bad),
+        lambda: games.player_hvp(game, bad, jnp.ones(2), player="phi"),
+    ):
+        with pytest.raises(ValueError, match="expected finite values"):
+            call()
+    with pytest.raises(ValueError, match="w: expected a real floating-point vector"):
+        vector_field(game, jnp.zeros(4, jnp.int32))
+    # Under jit only the shape is static: values are not checked, shapes still are.
+    assert np.isnan(jax.jit(vector_field)(game, bad)).any()
+    with pytest.raises(ValueError, match="tangent"):
+        jax.jit(games.jvp)(game, w, jnp.zeros(5))
+
+
+def test_dirac_gan_fields_match_their_derivation():
+    """v of the Dirac-GAN away from the equilibrium (Mescheder et al. 2018, §2), from
+    ``f(t) = −log(1 + e^{−t})``, ``f'(t) = σ(−t)``: ``v_ψ = −θ f'(ψθ) + γψ`` and
+    ``v_θ = ψ f'(ψθ)`` (saturating) or ``ψ f'(−ψθ)`` (non-saturating: θ minimises −f(−ψθ))."""
+
+    def fprime(t):
+        return 1.0 / (1.0 + np.exp(t))
+
+    rng = np.random.default_rng(4)
+    for loss, gamma in (("saturating", 0.0), ("saturating", 0.3), ("non_saturating", 0.3)):
+        game = zoo.dirac_gan(loss=loss, gradient_penalty=gamma)
+        for psi, theta in rng.normal(size=(3, 2)):
+            t = psi * theta
+            v_theta = psi * fprime(t) if loss == "saturating" else psi * fprime(-t)
+            expected = [-theta * fprime(t) + gamma * psi, v_theta]
+            np.testing.assert_allclose(
+                vector_field(game, jnp.array([psi, theta])), expected, rtol=1e-12
+            )
+        # at the equilibrium both losses give the same ∇v (f'(0) = 1/2)
+        np.testing.assert_allclose(
+            jacobian(game, game.point()), [[gamma, -0.5], [0.5, 0.0]], atol=1e-14
+        )
+
+
+def test_zoo_rejects_complex_and_malformed_input():
+    with pytest.raises(ValueError, match="A: expected a real matrix"):
+        zoo.bilinear(np.array([[1.0 + 1j]]))  # used to fail deep inside jax.grad
+    with pytest.raises(ValueError, match="n_phi: expected an integer"):
+        zoo.quadratic_from_jacobian(np.eye(3), 1.5)  # used to be a slicing TypeError
+
+
+def test_nash_report_general_sum_checks_both_players():
+    """A general-sum stationary point where θ's own Hessian is indefinite is not a local Nash
+    equilibrium, whatever φ's Hessian (the θ player can improve unilaterally)."""
+    B = np.array([[0.3, -1.0], [2.0, 0.1]])
+    game = zoo.quadratic(np.diag([1.0, 2.0]), B, B.T, np.diag([0.5, -3.0]))
+    rep = nash_report(game)
+    assert rep.stationary and rep.local_nash is False and "θ" in rep.reason
+    np.testing.assert_allclose(rep.hessian_theta_eigenvalues, [-3.0, 0.5])
+    with pytest.raises(ValueError, match="game: expected a spectra.games.Game"):
+        nash_report("bilinear")
+    with pytest.raises(ValueError, match="atol"):
+        nash_report(game, atol="1e-8")

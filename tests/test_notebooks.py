@@ -29,6 +29,17 @@ def test_every_notebook_is_generated_and_saved_with_outputs():
         assert not any(o.output_type == "error" for c in code for o in c.outputs)
 
 
+def test_every_figure_is_walked_through():
+    """Each figure of ``spectra figures`` is drawn in some notebook (the rates were not)."""
+    from spectra.cli.figures import NAMES
+
+    code = "\n".join(
+        s for cells in _generator().NOTEBOOKS.values() for k, s in cells if k == "code"
+    )
+    missing = [n for n in NAMES if f'figures.render("{n}"' not in code]
+    assert not missing, f"no notebook draws {missing}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["theory.ipynb", "bilinear.ipynb", "dirac_gan.ipynb"])
 def test_notebook_executes(name):

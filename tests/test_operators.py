@@ -94,9 +94,9 @@ def test_bad_hyperparameters(kwargs, match):
 
 def test_bad_states():
     op = ops.momentum(zoo.bilinear(), eta=0.1, beta=0.1)
-    with pytest.raises(ValueError, match="state: expected shape"):
+    with pytest.raises(ValueError, match="state: expected a flat vector of shape"):
         ops.jacobian(op, jnp.zeros(3))
-    with pytest.raises(ValueError, match="w0: expected shape"):
+    with pytest.raises(ValueError, match="w0: expected a flat vector of shape"):
         ops.initial_state(op, jnp.zeros(3))
     with pytest.raises(ValueError, match="first"):
         ops.alternating(zoo.bilinear(), eta=0.1, first="G")
@@ -216,3 +216,115 @@ def test_factories_accept_python_floats_inside_jit():
 
     r1, r2 = radius(0.2, 0.3)
     assert 0 < float(r1) < 1.5 and 0 < float(r2) < 1.5
+
+
+# -- alternating momentum, per player ----------------------------------------------------------
+
+
+def _alternating_momentum_jacobian(jac, n_phi, eta, beta, first):
+    """∇F of alternating heavy ball on a linear field v = J w, derived by hand.
+
+    With φ first: φ⁺ = φ − η_φ(Aφ + Bθ) + β_φ(φ − φ₋), then θ⁺ = θ − η_θ(Cφ⁺ + Dθ) + β_θ(θ − θ₋);
+    the state is (φ, θ, φ₋, θ₋) ↦ (φ⁺, θ⁺, φ, θ). θ first is the mirror image."""
+    n = jac.shape[0]
+    k = n_phi
+    idx = {"phi": np.arange(k), "theta": np.arange(k, n)}
+    rate = {"phi": eta[0], "theta": eta[1]}
+    mom = {"phi": beta[0], "theta": beta[1]}
+    rows = {}
+    order = ("phi", "theta") if first == "phi" else ("theta", "phi")
+    for player in order:
+        i = idx[player]
+        row = np.zeros((i.size, 2 * n))
+        row[:, i] += (1 + mom[player]) * np.eye(i.size)
+        row[:, n + i] -= mom[player] * np.eye(i.size)
+        # −η v_i(w_mid): the other player's block uses its new row if it moved first
+        for other in ("phi", "theta"):
+            block = jac[np.ix_(i, idx[other])]
+            if other != player and other in rows:
+                row -= rate[player] * block @ rows[other]
+            else:
+                row[:, idx[other]] -= rate[player] * block
+        rows[player] = row
+    top = np.vstack([rows["phi"], rows["theta"]])
+    return np.vstack([top, np.hstack([np.eye(n), np.zeros((n, n))])])
+
+
+@pytest.mark.parametrize("first", ["phi", "theta"])
+def test_alternating_momentum_jacobian_is_hand_derived(first):
+    """Per-player η and β, either order, on a general-sum game (no symmetry to hide a swap of
+    the players' hyperparameters)."""
+    rng = np.random.default_rng(11)
+    jac = rng.normal(size=(5, 5))
+    jac[:2, :2] = jac[:2, :2] + jac[:2, :2].T
+    jac[2:, 2:] = jac[2:, 2:] + jac[2:, 2:].T
+    game = zoo.quadratic_from_jacobian(jac, 2)
+    eta, beta = (0.11, 0.07), (-0.35, 0.2)
+    op = ops.momentum(game, eta=eta, beta=beta, alternating=True, first=first)
+    state = jnp.asarray(rng.normal(size=10))
+    expected = _alternating_momentum_jacobian(jac, 2, eta, beta, first)
+    np.testing.assert_allclose(ops.jacobian(op, state), expected, atol=1e-12)
+    # β = 0 without memory is the plain alternating operator: the top-left block
+    plain = ops.alternating(game, eta=eta, first=first)
+    reduced = _alternating_momentum_jacobian(jac, 2, eta, (0.0, 0.0), first)[:5, :5]
+    np.testing.assert_allclose(ops.jacobian(plain, state[:5]), reduced, atol=1e-12)
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+def test_states_and_hyperparameters_are_checked():
+    game = zoo.bilinear(A_TABLE)
+    op = ops.momentum(game, eta=0.1, beta=-0.2)
+    w = game.point()
+    with pytest.raises(ValueError, match=r"w_prev: expected a flat vector of shape \(4,\)"):
+        ops.initial_state(op, w, jnp.zeros(3))  # used to return a state of length 7
+    with pytest.raises(ValueError, match="w_prev: simultaneous has no memory"):
+        ops.initial_state(ops.simultaneous(game, eta=0.1), w, w)
+    with pytest.raises(ValueError, match=r"state: expected shape \(8,\) for momentum"):
+        op(w)  # used to be a broadcasting TypeError from inside the operator
+    with pytest.raises(ValueError, match="state: expected finite values"):
+        ops.spectral_radius(op, jnp.full(8, jnp.nan))
+    with pytest.raises(ValueError, match="steps: expected an integer >= 0, got 2.5"):
+        ops.iterate(op, ops.initial_state(op, w), 2.5)  # used to run 2 steps
+    states = ops.iterate(op, ops.initial_state(op, w + 0.1), 3)
+    with pytest.raises(ValueError, match=r"w_star: expected a flat vector of shape \(4,\)"):
+        ops.distances(op, states, jnp.zeros(3))
+    with pytest.raises(ValueError, match=r"states: expected shape \(T, 8\)"):
+        ops.distances(op, states[:, :4], w)
+    for kwargs, word in (
+        ({"eta": "0.1", "beta": 0.0}, "eta: expected a real number"),
+        ({"eta": 0.1 + 0.1j, "beta": 0.0}, "eta: expected a real number"),
+        ({"eta": 0.1, "beta": 0.2j}, "beta: expected a real number"),
+        ({"eta": True, "beta": 0.0}, "eta: expected a real number"),
+    ):
+        with pytest.raises(ValueError, match=word):
+            ops.momentum(game, **kwargs)
+    with pytest.raises(ValueError, match="gamma"):
+        ops.consensus(game, eta=0.1, gamma=0.5j)
+
+
+@pytest.mark.parametrize(
+    "dists, burn_in, word",
+    [
+        ([1.0, 0.5, 0.0, 0.0], 0, "dists: expected finite distances > 0"),  # reached ω*: log 0
+        ([1.0, np.nan, 0.25], 0, "dists: expected finite distances > 0"),
+        ([1.0, np.inf, 0.25], 0, "dists: expected finite distances > 0"),
+        ([1.0], 0, "burn_in: expected at least 2 distances"),
+        ([1.0, 0.5, 0.25], 2, "burn_in: expected at least 2 distances"),
+        ([1.0, 0.5, 0.25], -1, "burn_in: expected an integer >= 0"),
+        ([1.0, 0.5, 0.25], 0.5, "burn_in: expected an integer >= 0"),
+        (np.ones((3, 3)), 0, "dists: expected a 1-D array"),  # used to return 1.0
+    ],
+)
+def test_fitted_rate_bad_input(dists, burn_in, word):
+    with pytest.raises(ValueError, match=word):
+        ops.fitted_rate(jnp.asarray(dists), burn_in=burn_in)
+
+
+def test_fitted_rate_is_the_geometric_ratio_and_jits():
+    d = 3.0 * 0.9 ** np.arange(20.0)
+    d[:5] *= 7.0  # a transient that burn_in skips
+    assert float(ops.fitted_rate(d, burn_in=5)) == pytest.approx(0.9, rel=1e-12)
+    jitted = jax.jit(ops.fitted_rate, static_argnames="burn_in")
+    assert float(jitted(jnp.asarray(d), burn_in=5)) == pytest.approx(0.9, rel=1e-12)

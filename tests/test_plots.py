@@ -90,6 +90,37 @@ def test_convergence_rates_dotted_slopes_are_log_rho():
         np.testing.assert_allclose(np.diff(np.log(y)), np.log(r))
 
 
+def test_convergence_rates_legend_hides_no_curve_and_is_not_clipped():
+    """The legend sits below the axes (inside, it covered the steepest curves near the floor) and
+    the six long labels of the real figure fit in the saved image."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    t = np.arange(80)
+    rho = np.linspace(0.7, 0.99, 6)
+    names = np.array([f"momentum η = 0.765, β = -0.53{k}" for k in range(6)])  # as long as real
+    fig = plots.convergence_rates(
+        methods=names,
+        distances=rho[:, None] ** t[None, :],
+        spectral_radius=rho,
+        fitted_rate=rho,
+        burn_in=5,
+    )
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    (legend,) = fig.legends or [ax.get_legend()]
+    assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=60)
+    image = np.asarray(Image.open(buffer).convert("L"))
+    border = np.r_[image[:, :2].ravel(), image[:, -2:].ravel(), image[-2:].ravel()]
+    assert border.min() == 255
+
+
 def test_bilinear_table_shows_the_outcomes():
     k, steps = 2, 4
     fig = plots.bilinear_dynamics(

@@ -471,6 +471,29 @@ def test_bad_k_and_which(gan):
         probe_game(gan, np.full(gan.n, np.nan), k=2, progress=False)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"dense_max": 0}, {"dense_max": 0, "solver": "arpack"}],
+    ids=["dense", "krylov", "arpack"],
+)
+def test_a_finite_point_with_a_nan_field_is_named(options):
+    # finite parameters, but the square root of negative numbers: the field and every product
+    # are NaN
+    def loss(p, t):
+        return jnp.sum(jnp.sqrt(p["x"])) + jnp.sum(p["x"] * t["y"])
+
+    game = Game(
+        loss,
+        lambda p, t: -loss(p, t),
+        {"x": -jnp.ones(4)},
+        {"y": jnp.ones(4)},
+        None,
+        zero_sum=True,
+    )
+    with pytest.raises(ValueError, match="w: the vector field is not finite at this point"):
+        probe_game(game, k=2, which="LM", advice=False, progress=False, **options)
+
+
 def test_arpack_failure_keeps_what_converged(gan):
     result = probe_game(
         gan,

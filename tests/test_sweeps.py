@@ -104,3 +104,41 @@ def test_operator_rate_map_bad_input(game):
         sweeps.operator_rate_map(operators.momentum, game, np.zeros(3), ETAS, BETAS)
     with pytest.raises(ValueError, match="make_operator"):
         sweeps.operator_rate_map(None, game, game.point(), ETAS, BETAS)
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(chunk_rows=0), "chunk_rows"),  # used to be clamped to 1 silently
+        (dict(chunk_rows=-3), "chunk_rows"),
+        (dict(chunk_rows=1.5), "chunk_rows"),
+        (dict(etas=[0.1 + 1j]), "etas: expected real numbers"),  # used to be a copysign TypeError
+        (dict(betas=[0.2j]), "betas: expected real numbers"),
+        (dict(eigenvalues=["a"]), "eigenvalues: expected numbers"),
+    ],
+)
+def test_rate_map_refuses_bad_chunks_and_non_real_grids(kwargs, word):
+    args = dict(eigenvalues=LAM, etas=ETAS, betas=BETAS) | kwargs
+    with pytest.raises(ValueError, match=word):
+        sweeps.rate_map(**args)
+
+
+def test_grid_argmin_checks_the_map_against_its_axes():
+    """A map with rows and columns swapped used to return an (η, β) from the wrong axes."""
+    values = np.array([[3.0, 2.0, 1.0], [4.0, 5.0, 6.0]])  # rows: 2 betas, columns: 3 etas
+    etas, betas = [0.1, 0.2, 0.3], [-0.5, 0.5]
+    assert sweeps.grid_argmin(values, etas, betas) == (0.3, -0.5, 1.0)
+    with pytest.raises(ValueError, match=r"values: expected shape \(len\(betas\), len\(etas\)\)"):
+        sweeps.grid_argmin(values.T, etas, betas)
+    with pytest.raises(ValueError, match="values: no finite entry"):
+        sweeps.grid_argmin(np.full((2, 3), np.nan), etas, betas)
+    with_nan = values.copy()
+    with_nan[0, 2] = np.nan
+    assert sweeps.grid_argmin(with_nan, etas, betas) == (0.2, -0.5, 2.0)
+
+
+def test_operator_rate_map_needs_a_game(game):
+    with pytest.raises(ValueError, match="game: expected a spectra.games.Game"):
+        sweeps.operator_rate_map(operators.momentum, "bilinear", game.point(), ETAS, BETAS)
+    with pytest.raises(ValueError, match="chunk_rows"):
+        sweeps.operator_rate_map(operators.momentum, game, game.point(), ETAS, BETAS, chunk_rows=0)

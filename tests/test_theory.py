@@ -535,3 +535,93 @@ def test_traced_invalid_assumptions_give_nan_not_garbage():
     assert np.isnan(res.eta) and np.isnan(res.rho)
     assert np.all(np.isnan(jax.jit(theory.momentum_interval)(lam).lo[1:]))
     assert np.isnan(jax.jit(theory.max_stable_step)(lam))
+
+
+# -- Theorem 2's bounds are the paper's, and tight ------------------------------------------------
+
+
+def test_theorem2_bounds_are_eq4_as_written():
+    """eq. 4 evaluated literally from the paper's definitions (λ sorted by Re(1/λ), δ, ψ_k), in
+    NumPy: each reported bound must be that value, not merely some valid bound."""
+    for _ in range(200):
+        lam = random_eigenvalues(int(RNG.integers(1, 7)))
+        res = theory.optimal_step_size(lam)
+        ordered = lam[np.argsort(np.real(1 / lam))]
+        c1 = np.real(1 / ordered[0])
+        delta = np.min(np.abs(ordered) ** 2 * (2 * np.real(1 / ordered) - c1))
+        np.testing.assert_allclose(res.eta_bounds, (c1, 2 * c1), rtol=1e-13)
+        lower = np.max(np.sin(np.angle(ordered)) ** 2)
+        np.testing.assert_allclose(
+            res.rho_squared_bounds, (lower, 1 - c1 * delta), rtol=1e-12, atol=1e-14
+        )
+
+
+def test_theorem2_bounds_are_attained():
+    """Both ρ² bounds meet ρ² for one eigenvalue (and its conjugate), and η_best approaches
+    2 Re(1/λ₁) for a real spectrum [ε, 1] (η_best = 2/(1 + ε)): a looser bound fails here."""
+    for lam in ([0.3 + 2j], [0.3 + 2j, 0.3 - 2j], [1.5 + 0.2j], [2.0]):
+        res = theory.optimal_step_size(lam)
+        rho2 = float(res.rho) ** 2
+        assert res.rho_squared_bounds[0] == pytest.approx(rho2, abs=1e-12)
+        assert res.rho_squared_bounds[1] == pytest.approx(rho2, abs=1e-12)
+        assert float(res.eta) == pytest.approx(float(res.eta_bounds[0]), rel=1e-12)
+    res = theory.optimal_step_size([1e-6, 1.0])
+    assert float(res.eta) == pytest.approx(2 / (1 + 1e-6), rel=1e-12)
+    assert float(res.eta_bounds[1]) == pytest.approx(float(res.eta), rel=2e-6)
+
+
+# -- the heavy-ball step bound: necessary, and tight for a real λ --------------------------------
+
+
+def test_momentum_step_bound_is_necessary_and_tight_for_real_eigenvalues():
+    radius = jax.jit(lambda lam, e, b: theory.momentum_spectral_radius(lam, eta=e, beta=b))
+    betas = np.linspace(-0.999, 0.999, 4001)
+    for lam in (random_eigenvalues(3), random_eigenvalues(2, max_arg=0.2), np.array([1.7])):
+        bound = float(theory.momentum_step_bound(lam))
+        above = np.asarray(radius(jnp.asarray(lam + 0j), 1.0001 * bound, betas))
+        assert above.min() >= 1.0  # no β stabilises a step beyond the bound
+    # λ real: η λ < 2 + 2β is the condition, so just below 4/λ a β near 1 is stable
+    lam = np.array([1.7 + 0j])
+    bound = float(theory.momentum_step_bound(lam))
+    assert bound == pytest.approx(4 / 1.7, rel=1e-15)
+    assert float(radius(jnp.asarray(lam), 0.995 * bound, 0.995)) < 1.0
+
+
+# -- real hyperparameters, numeric spectra -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, word",
+    [
+        (lambda: theory.momentum_eigenvalues(1 + 1j, eta=0.1 + 0.1j, beta=0.0), "eta: .*real"),
+        (lambda: theory.momentum_eigenvalues(1 + 1j, eta=0.1, beta=0.2j), "beta: .*real"),
+        (lambda: theory.momentum_rate(1 + 1j, eta=0.1, beta=0.2j), "beta: .*real"),
+        (lambda: theory.gd_rate(1 + 1j, eta=0.1j), "eta: .*real"),
+        (lambda: theory.is_in_interval(1 + 1j, eta=1j), "eta: .*real"),
+        (lambda: theory.momentum_spectral_radius([1.0], eta=0.1, beta=1j), "beta: .*real"),
+        (lambda: theory.optimal_step_size(["a"]), "eigenvalues: expected numbers"),
+        (lambda: theory.max_stable_step([[1.0], [2.0, 3.0]]), "eigenvalues: expected numbers"),
+        (
+            lambda: jax.jit(lambda b: theory.momentum_rate(1.0, eta=0.1, beta=b))(0.1j),
+            "beta: .*real",
+        ),
+    ],
+)
+def test_complex_hyperparameters_and_non_numbers_are_refused(call, word):
+    """A complex β gave μ± of a different polynomial silently (or a TypeError from copysign)."""
+    with pytest.raises(ValueError, match=word):
+        call()
+
+
+def test_bounds_report_says_whether_eta_best_is_inside_the_intersection():
+    """Paper §3: with a single limiting λ and |Arg λ| ≥ π/4, η_best = Re(1/λ) ∈ I(λ); for the
+    README's spectrum ∩I(λ) is not empty yet misses η_best (checked from the intervals)."""
+    from spectra.bounds import bounds_report
+
+    inside = bounds_report([0.3 + 2j])["momentum_intervals"]
+    assert inside["intersection"] is not None and inside["eta_best_inside"] is True
+    report = bounds_report([1 + 2j, 0.5 + 3j])
+    lo, hi = report["momentum_intervals"]["intersection"]
+    eta_best = report["step_size"]["eta_best"]
+    assert not lo < eta_best < hi
+    assert report["momentum_intervals"]["eta_best_inside"] is False

@@ -6,6 +6,7 @@ each, with a progress bar on stderr.
 
 from __future__ import annotations
 
+from spectra.atomic import output_folder
 from spectra.cli import CLIError
 
 # The names, as in spectra.figures.FIGURES (kept here so that --help does not import JAX).
@@ -47,6 +48,8 @@ def run(args) -> int:
         raise CLIError(f"unknown figure {unknown[0]!r}; expected one of {', '.join(NAMES)}")
     if args.dpi <= 0:
         raise CLIError(f"--dpi: expected a positive integer, got {args.dpi}")
+    if not args.list:  # a bad --out fails here, in one line, before any figure is computed
+        output_folder(args.out, name="--out")
     from tqdm import tqdm
 
     from spectra import figures

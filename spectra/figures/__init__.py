@@ -39,7 +39,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from spectra import plots
-from spectra.atomic import atomic_write
+from spectra.atomic import atomic_write, output_folder
+from spectra.figures._checks import count
 from spectra.figures.dynamics import bilinear_data, bilinear_table, rates_data, rates_table
 from spectra.figures.fields import dirac_gan_data, fields_data, stationary_points
 from spectra.figures.spectral import (
@@ -175,10 +176,11 @@ def write_figure(
 ) -> list[Path]:
     """Compute, draw and save figure ``name`` in ``out_dir``: ``<name>.png``, ``<name>.npz``
     (the arrays, loadable with ``np.load`` without pickle) and, for tabular figures,
-    ``<name>.csv``. Returns the paths written."""
+    ``<name>.csv``. Returns the paths written. ``out_dir`` is created if needed; an existing
+    file there, or a folder that cannot be created, is a ``ValueError`` before any work."""
     spec = _lookup(name)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    dpi = count("dpi", dpi, minimum=1)
+    out = output_folder(out_dir, name="out_dir")
     data = compute(name, **kwargs)
     fig = render(name, data)
     paths = [out / f"{name}.png", out / f"{name}.npz"]

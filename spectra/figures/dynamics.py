@@ -11,6 +11,7 @@ import numpy as np
 
 from spectra import operators as ops
 from spectra import theory, zoo
+from spectra.figures._checks import count, finite, positive
 
 __all__ = ["bilinear_data", "bilinear_table", "rates_data", "rates_table", "RATES_SPECTRUM"]
 
@@ -31,10 +32,21 @@ def bilinear_data(
 
     Table 1's outcomes are measured on the runs: *bounded* if ``max_t ‖ω_t‖ ≤ 3‖ω_0‖``,
     *converges* if ``‖ω_T‖ ≤ 0.1‖ω_0‖``; the spectral radius at the equilibrium is reported too.
+    ``w0`` must differ from the equilibrium ``(0, 0)``: from there every run stays put and the
+    two tests above would call every method convergent.
     """
+    eta = positive("eta", eta)
+    steps = count("steps", steps, minimum=1)
+    betas = tuple(finite("betas", b) for b in np.ravel(np.asarray(betas, dtype=object)))
+    if not betas:
+        raise ValueError("betas: expected at least one momentum value")
     game = zoo.bilinear()
     w_star = game.point()
     start = jnp.asarray(w0, dtype=w_star.dtype)
+    if start.shape != w_star.shape:
+        raise ValueError(f"w0: expected shape {w_star.shape}, got {start.shape}")
+    if not bool(jnp.all(jnp.isfinite(start))) or float(jnp.linalg.norm(start - w_star)) == 0:
+        raise ValueError(f"w0: expected a finite start away from the equilibrium (0, 0), got {w0}")
     runs = []
     for alternating in (False, True):
         for beta in betas:
@@ -95,6 +107,11 @@ def rates_data(
     (:func:`spectra.theory.optimal_momentum`) and at ``η_best`` with β = +0.2; extragradient,
     optimistic gradient and consensus (γ = 0.6) at fixed steps.
     """
+    burn_in = count("burn_in", burn_in, minimum=0)
+    steps = count("steps", steps, minimum=burn_in + 2, why="burn_in + 2")
+    floor = positive("floor", floor)
+    if floor >= 1:
+        raise ValueError(f"floor: expected a fraction of ‖ω_0 − ω*‖ in (0, 1), got {floor:g}")
     game = zoo.with_spectrum(eigenvalues, key=jax.random.PRNGKey(seed))
     w_star = game.point()
     gd = theory.optimal_step_size(np.asarray(eigenvalues, dtype=complex))
@@ -114,11 +131,16 @@ def rates_data(
     direction = jax.random.normal(jax.random.PRNGKey(seed + 1), (game.n,), w_star.dtype)
     start = w_star + direction / jnp.linalg.norm(direction)
     distances, rho, fitted = [], [], []
-    for _, op in methods:
+    for name, op in methods:
         states = ops.iterate(op, ops.initial_state(op, start), steps)
         d = np.asarray(ops.distances(op, states, w_star))
         usable = d > floor * d[0]
         stop = int(np.argmin(usable)) if not usable.all() else d.size
+        if stop < burn_in + 2:
+            raise ValueError(
+                f"burn_in: {name} reaches the floor {floor:g} · d_0 after {stop} steps, leaving "
+                f"fewer than 2 distances to fit after burn_in = {burn_in}; lower burn_in or floor"
+            )
         fitted.append(float(ops.fitted_rate(jnp.asarray(d[:stop]), burn_in=burn_in)))
         distances.append(np.where(usable, d, np.nan))
         rho.append(float(ops.spectral_radius(op, ops.fixed_point_state(op, w_star))))

@@ -12,6 +12,7 @@ import numpy as np
 from spectra import games, zoo
 from spectra import operators as ops
 from spectra.equilibria import nash_report
+from spectra.figures._checks import count, finite, non_negative, positive
 
 __all__ = ["stationary_points", "fields_data", "dirac_gan_data"]
 
@@ -71,6 +72,10 @@ def fields_data(
 ) -> Data:
     """Lecture Fig. 2: ``v``, ``∇½‖v‖²`` and the consensus field ``v + γ∇½‖v‖²`` of
     :func:`spectra.zoo.sine_game`, their zeros, and which are attractive under each."""
+    damping = finite("damping", damping)
+    gamma = non_negative("gamma", gamma)
+    box = positive("box", box)
+    n_grid = count("n_grid", n_grid, minimum=2)
     game = zoo.sine_game(damping=damping)
 
     def v(w):
@@ -132,6 +137,13 @@ def dirac_gan_data(
     """The Dirac-GAN (Mescheder et al. 2018): the fields and runs of simultaneous and
     alternating gradient descent without regularisation, with the R1 gradient penalty, and
     consensus optimization; and the eigenvalues of ∇v at the equilibrium against the weight."""
+    eta = positive("eta", eta)
+    steps = count("steps", steps, minimum=1)
+    penalty = non_negative("penalty", penalty)
+    gamma = non_negative("gamma", gamma)
+    box = positive("box", box)
+    n_grid = count("n_grid", n_grid, minimum=2)
+    n_weights = count("n_weights", n_weights, minimum=2)
     plain = zoo.dirac_gan()
     r1 = zoo.dirac_gan(gradient_penalty=penalty)
     w_star = plain.point()

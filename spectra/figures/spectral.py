@@ -10,6 +10,7 @@ import numpy as np
 
 from spectra import games, sweeps, theory, zoo
 from spectra import operators as ops
+from spectra.figures._checks import count, non_negative
 from spectra.plots import fmt_complex
 
 __all__ = [
@@ -29,7 +30,7 @@ Data = dict[str, np.ndarray]
 # -- 1. paper Fig. 2 ------------------------------------------------------------------------
 
 TANGENT_SPECTRUM = (1 + 1.5j, 2 + 1j, 4.0)
-CUT_SPECTRUM = (1 + 1.5j, 2 + 1j, 6.0)
+CUT_SPECTRUM = (1 + 1.5j, 2 + 1j, 8.0)
 
 
 def step_size_data(
@@ -39,12 +40,16 @@ def step_size_data(
 ) -> Data:
     """Paper Fig. 2: the paths ``1 − ηλᵢ`` for ``η ∈ [0, 2 η_best]`` and Theorem 2's optimum.
 
-    The defaults differ in one real eigenvalue, 4 or 6: the first gives one limiting eigenvalue
-    (tangent, left), the second two (cut, right), as :attr:`StepSizeResult.active` reports.
+    The defaults differ in one real eigenvalue, 4 or 8: the first gives one limiting eigenvalue
+    (tangent, left), the second two (cut, right), as :attr:`StepSizeResult.active` reports. With
+    8 the cut is visible: ``η_best ≈ 0.230`` is well below the tangent point ``Re(1/λ₁) ≈ 0.308``
+    of ``λ₁ = 1 + 1.5i``, and ``ρ ≈ 0.844 > sin ψ₁ ≈ 0.832``.
     """
-    lams = np.array([np.asarray(s, dtype=complex) for s in spectra])
-    if lams.ndim != 2:
-        raise ValueError("spectra: expected spectra of equal length")
+    n_steps = count("n_steps", n_steps, minimum=2)
+    rows = [np.atleast_1d(np.asarray(s, dtype=complex)) for s in spectra]
+    if not rows or any(r.ndim != 1 or r.size != rows[0].size or r.size == 0 for r in rows):
+        raise ValueError("spectra: expected one or more non-empty spectra of equal length")
+    lams = np.array(rows)
     results = [theory.optimal_step_size(lam) for lam in lams]
     eta_best = np.array([float(r.eta) for r in results])
     etas = np.linspace(0.0, 2.0, n_steps)[None, :] * eta_best[:, None]
@@ -72,6 +77,7 @@ def step_size_data(
 def momentum_eigenvalues_data(lam: complex = 1.0 + 1.5j, *, n_betas: int = 801) -> Data:
     """Theorem 3: ``μ±(β, η, λ)`` for β ∈ (−1, 1), at the optimal (η, β) for the spectrum
     ``{λ, conj λ}`` (:func:`spectra.theory.optimal_momentum`)."""
+    n_betas = count("n_betas", n_betas, minimum=2)
     best = theory.optimal_momentum([lam])
     eta = float(best.eta)
     betas = np.linspace(-0.999, 0.999, n_betas)
@@ -106,6 +112,8 @@ def rate_map_data(
     n_beta: int = 121,
 ) -> Data:
     """The worst momentum rate over a grid of (η, β), the optimum, GD's optimum and ``I(λ)``."""
+    n_eta = count("n_eta", n_eta, minimum=2)
+    n_beta = count("n_beta", n_beta, minimum=2)
     lam = np.asarray(eigenvalues, dtype=complex)
     best = theory.optimal_momentum(lam)
     betas = np.linspace(-0.95, 0.95, n_beta)
@@ -147,6 +155,8 @@ def stability_data(
     """Lecture Fig. 1 / Lemma 11: the spectrum of ``I + hA`` (``A = −∇v``) as h grows, for
     gradient descent and for consensus optimization (``A = −∇(v + γ∇½‖v‖²)``), on a dense
     quadratic game with the given spectrum (:func:`spectra.zoo.with_spectrum`)."""
+    n_steps = count("n_steps", n_steps, minimum=2)
+    gamma = non_negative("gamma", gamma)
     game = zoo.with_spectrum(eigenvalues, key=jax.random.PRNGKey(seed))
     w_star = game.point()
     jac = games.jacobian(game, w_star)

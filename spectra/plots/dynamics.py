@@ -116,7 +116,7 @@ def convergence_rates(
         fitted_rate: ``(k,)`` rates fitted to the iterates (shown in the legend).
         burn_in: the dotted lines ``d_b ρ^{t−b}`` start at ``t = b``, after the transient.
     """
-    fig, axes = new_figure(1, 1, width=6.4, height=4.4)
+    fig, axes = new_figure(1, 1, width=7.6, height=5.2)
     ax = axes[0, 0]
     steps = np.arange(distances.shape[1])
     for k, name in enumerate(methods):
@@ -130,5 +130,6 @@ def convergence_rates(
     ax.set_ylim(max(finite.min() * 0.3, 1e-16), finite.max() * 3)
     ax.set(xlabel="iteration t", ylabel="‖ω_t − ω*‖ (dotted: slope log ρ)")
     ax.set_title(title or "measured rates against the spectral radius (Theorem 1)", fontsize=10)
-    ax.legend(fontsize=7, loc="lower left")
+    # below the axes: inside, the legend hid the steepest curves where they reach the floor
+    fig.legend(loc="outside lower center", ncols=2, fontsize=7, frameon=False)
     return fig

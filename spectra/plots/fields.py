@@ -46,7 +46,9 @@ def vector_fields(
         titles: ``(k,)`` panel titles.
         point_theta, point_phi: ``(p,)`` stationary points of the game's field ``v``.
         local_nash: ``(p,)`` whether each is a local Nash equilibrium (Lemma 9 / Corollary 10).
-        attractive: ``(k, p)`` whether each is attractive for the flow ``−F_k``.
+        attractive: ``(k, p)`` whether each is attractive for the flow ``−F_k`` (filled); a
+            hollow marker is any other stationary point: a saddle (the non-Nash points of
+            :func:`spectra.zoo.sine_game` under ``v``) or a source.
         extra_theta, extra_phi, extra_field, extra_attractive: zeros of field ``extra_field[i]``
             that are not stationary points of ``v`` (e.g. spurious critical points of ½‖v‖²).
     """
@@ -64,7 +66,16 @@ def vector_fields(
     handles = [
         Line2D([], [], ls="", marker="o", mec="C2", mfc="C2", mew=2, label="local Nash"),
         Line2D([], [], ls="", marker="o", mec="C3", mfc="C3", mew=2, label="not Nash"),
-        Line2D([], [], ls="", marker="o", mec="k", mfc="white", mew=2, label="(hollow: repelling)"),
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            mec="k",
+            mfc="white",
+            mew=2,
+            label="hollow: not attractive (saddle or source)",
+        ),
         Line2D([], [], ls="", marker="D", mec="0.3", mfc="white", label="zero of this field only"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
@@ -110,8 +121,8 @@ def dirac_gan_dynamics(
         ax.legend(fontsize=7, loc="lower left")
     ax = axes[0, k]
     for eig, color, name in (
-        (eig_penalty, "C1", "gradient penalty"),
-        (eig_consensus, "C4", "consensus"),
+        (eig_penalty, "C1", "penalty: ∇v"),
+        (eig_consensus, "C4", "consensus: ∇(v + γ∇½‖v‖²)"),
     ):
         eig = np.sort_complex(np.asarray(eig))
         for j in range(eig.shape[1]):
@@ -126,7 +137,7 @@ def dirac_gan_dynamics(
                 label=f"Im λ, {name}" if j == 0 else None,
             )
     ax.axhline(0.0, color="0.7", lw=0.8)
-    ax.set(xlabel="regularisation weight γ", ylabel="eigenvalues of ∇v at ω*")
-    ax.set_title("spectrum against γ", fontsize=10)
+    ax.set(xlabel="regularisation weight γ", ylabel="Re λ and Im λ at ω*")
+    ax.set_title("the field's Jacobian: spectrum against γ", fontsize=10)
     ax.legend(fontsize=7)
     return fig

@@ -21,20 +21,39 @@ def _complex(x) -> Array:
     return x if jnp.iscomplexobj(x) else x.astype(jnp.result_type(x.dtype, jnp.complex64))
 
 
-def _check_finite(x, name: str) -> None:
+def _check_finite(x, name: str, *, real: bool = False) -> None:
+    """Concrete ``x`` holds finite numbers (real ones if ``real``: η and β of the theorems are
+    real; a complex one would silently give the wrong roots)."""
     if _traced(x):
+        if real and jnp.iscomplexobj(x):  # the dtype is static: checkable under jit too
+            raise ValueError(f"{name}: expected real values, got dtype {x.dtype}")
         return
-    array = np.asarray(x)
-    if array.dtype.kind not in "biufc":
-        raise ValueError(f"{name}: expected numbers, got {array.dtype}")
+    array = _numbers(x, name)
+    if real and array.dtype.kind == "c":
+        raise ValueError(f"{name}: expected real values, got dtype {array.dtype}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name}: expected finite values")
 
 
+def _numbers(x, name: str) -> np.ndarray:
+    """``x`` on the host as numbers, or a ``ValueError`` naming ``name``."""
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError):  # ragged nested sequences
+        raise ValueError(f"{name}: expected numbers, got {type(x).__name__}") from None
+    if array.dtype.kind not in "biufc":
+        raise ValueError(f"{name}: expected numbers, got {array.dtype}")
+    return array
+
+
 def _check_eta(eta) -> None:
-    _check_finite(eta, "eta")
+    _check_finite(eta, "eta", real=True)
     if not _traced(eta) and not np.all(np.asarray(eta) > 0):
         raise ValueError("eta: expected a step size > 0")
+
+
+def _check_beta(beta) -> None:
+    _check_finite(beta, "beta", real=True)
 
 
 def _check_broadcast(**arrays) -> None:
@@ -53,6 +72,8 @@ def _check_stable_half_plane(lam, name: str, source: str) -> None:
 def _spectrum(eigenvalues, source: str | None) -> Array:
     """A validated 1-D complex spectrum: non-empty, finite and, if ``source`` names the result
     that assumes it, with ``Re λ > 0`` (checked when concrete)."""
+    if not _traced(eigenvalues):
+        _numbers(eigenvalues, "eigenvalues")
     lam = _complex(eigenvalues)
     if lam.ndim == 0:
         lam = lam[None]

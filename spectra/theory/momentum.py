@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from spectra.theory._inputs import (
+    _check_beta,
     _check_broadcast,
     _check_eta,
     _check_finite,
@@ -46,7 +47,7 @@ def momentum_eigenvalues(lam, *, eta, beta) -> tuple[Array, Array]:
     """
     _check_finite(lam, "lam")
     _check_eta(eta)
-    _check_finite(beta, "beta")
+    _check_beta(beta)
     _check_broadcast(lam=lam, eta=eta, beta=beta)
     s, r = _momentum_s_r(lam, eta, beta)
     p = r * jnp.conj(s)
@@ -105,7 +106,7 @@ def momentum_rate(lam, *, eta, beta) -> Array:
     """
     _check_finite(lam, "lam")
     _check_eta(eta)
-    _check_finite(beta, "beta")
+    _check_beta(beta)
     _check_broadcast(lam=lam, eta=eta, beta=beta)
     lam = _complex(lam)
     return jnp.sqrt(_rate_squared(lam.real, lam.imag, eta, beta))
@@ -118,7 +119,7 @@ def momentum_spectral_radius(eigenvalues, *, eta, beta) -> Array:
     """
     lam = _spectrum(eigenvalues, None)
     _check_eta(eta)
-    _check_finite(beta, "beta")
+    _check_beta(beta)
     _check_broadcast(eta=eta, beta=beta)
     return jnp.sqrt(_radius_squared(lam, eta, beta))
 
