@@ -41,7 +41,9 @@ def test_every_figure_is_walked_through():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["theory.ipynb", "bilinear.ipynb", "dirac_gan.ipynb"])
+@pytest.mark.parametrize(
+    "name", ["theory.ipynb", "bilinear.ipynb", "dirac_gan.ipynb", "probe.ipynb"]
+)
 def test_notebook_executes(name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     start = time.perf_counter()
