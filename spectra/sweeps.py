@@ -23,6 +23,7 @@ import numpy as np
 
 from spectra import operators, sharding, theory
 from spectra.games import Game
+from spectra.theory._inputs import host_numbers
 
 Array = jax.Array
 
@@ -40,20 +41,8 @@ __all__ = [
 DEFAULT_BUDGET = 1 << 22
 
 
-def _host_numbers(x, name: str, kinds: str) -> np.ndarray:
-    """``x`` as a host array of the given dtype kinds, or a ``ValueError`` naming ``name``."""
-    try:
-        host = np.asarray(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected numbers, got {type(x).__name__}") from None
-    if host.dtype.kind not in kinds:
-        what = "real numbers" if "c" not in kinds else "numbers"
-        raise ValueError(f"{name}: expected {what}, got dtype {host.dtype}")
-    return host
-
-
 def _axis(x, name: str) -> Array:
-    _host_numbers(x, name, "iuf")  # η and β are real: a complex grid has no meaning
+    host_numbers(x, name, "iuf")  # η and β are real: a complex grid has no meaning
     x = jnp.asarray(x)
     if x.ndim != 1 or x.shape[0] == 0:
         raise ValueError(f"{name}: expected a non-empty 1-D array, got shape {x.shape}")
@@ -63,7 +52,7 @@ def _axis(x, name: str) -> Array:
 
 
 def _eigenvalues(x) -> Array:
-    _host_numbers(x, "eigenvalues", "iufc")
+    host_numbers(x, "eigenvalues", "iufc")
     lam = jnp.atleast_1d(jnp.asarray(x))
     if lam.ndim != 1 or lam.shape[0] == 0:
         raise ValueError(f"eigenvalues: expected a non-empty 1-D array, got shape {lam.shape}")

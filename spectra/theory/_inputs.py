@@ -28,21 +28,23 @@ def _check_finite(x, name: str, *, real: bool = False) -> None:
         if real and jnp.iscomplexobj(x):  # the dtype is static: checkable under jit too
             raise ValueError(f"{name}: expected real values, got dtype {x.dtype}")
         return
-    array = _numbers(x, name)
+    array = host_numbers(x, name)
     if real and array.dtype.kind == "c":
         raise ValueError(f"{name}: expected real values, got dtype {array.dtype}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name}: expected finite values")
 
 
-def _numbers(x, name: str) -> np.ndarray:
-    """``x`` on the host as numbers, or a ``ValueError`` naming ``name``."""
+def host_numbers(x, name: str, kinds: str = "biufc") -> np.ndarray:
+    """``x`` on the host as numbers of the NumPy dtype ``kinds`` (default any; ``"iuf"``: real),
+    or a ``ValueError`` naming ``name``."""
+    what = "real numbers" if "c" not in kinds else "numbers"
     try:
         array = np.asarray(x)
     except (TypeError, ValueError):  # ragged nested sequences
-        raise ValueError(f"{name}: expected numbers, got {type(x).__name__}") from None
-    if array.dtype.kind not in "biufc":
-        raise ValueError(f"{name}: expected numbers, got {array.dtype}")
+        raise ValueError(f"{name}: expected {what}, got {type(x).__name__}") from None
+    if array.dtype.kind not in kinds:
+        raise ValueError(f"{name}: expected {what}, got {array.dtype}")
     return array
 
 
@@ -73,7 +75,7 @@ def _spectrum(eigenvalues, source: str | None) -> Array:
     """A validated 1-D complex spectrum: non-empty, finite and, if ``source`` names the result
     that assumes it, with ``Re λ > 0`` (checked when concrete)."""
     if not _traced(eigenvalues):
-        _numbers(eigenvalues, "eigenvalues")
+        host_numbers(eigenvalues, "eigenvalues")
     lam = _complex(eigenvalues)
     if lam.ndim == 0:
         lam = lam[None]
