@@ -52,6 +52,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from threadpoolctl import threadpool_limits
 
+from spectra import checks
 from spectra.krylov import KrylovResult, krylov_schur
 from spectra.matvecs import (
     MatrixFreeOperator,
@@ -204,7 +205,7 @@ def eigenvalues(
     if which not in allowed:
         kind = "a symmetric" if symmetric else "a general"
         raise ValueError(f"which: expected one of {allowed} for {kind} operator, got {which!r}")
-    k = _check_int(k, "k", minimum=1)
+    k = checks.count("k", k, minimum=1)
     tol = _check_real(tol, "tol")
     if not np.isfinite(tol) or tol < 0:
         raise ValueError(f"tol: expected a finite value >= 0, got {tol}")
@@ -213,7 +214,7 @@ def eigenvalues(
         residual_tol = max(tol, 1000.0 * eps)
     elif not np.isfinite(_check_real(residual_tol, "residual_tol")) or residual_tol <= 0:
         raise ValueError(f"residual_tol: expected a finite value > 0, got {residual_tol}")
-    rng = np.random.default_rng(_check_int(seed, "seed", minimum=0))
+    rng = np.random.default_rng(checks.count("seed", seed, minimum=0))
     start = _start_vector(v0, rng, lin)
     probes = rng.standard_normal((lin.n, _N_PROBES))
     if method == "auto":
@@ -237,7 +238,7 @@ def eigenvalues(
             maxiter=maxiter,
             v0=start,
             seed=seed,
-            block=_check_int(block, "block", minimum=1),
+            block=checks.count("block", block, minimum=1),
         )
     arpack_tol = max(tol, eps)
     return _arpack(
@@ -294,12 +295,6 @@ def spectral_radius(
 # -- normalising the operator ------------------------------------------------------------------
 
 
-def _check_int(value, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_real(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ValueError(f"{name}: expected a real number, got {value!r}")
@@ -308,7 +303,7 @@ def _check_real(value, name: str) -> float:
 
 def _normalise(operator, n: int | None) -> _Linear:
     if n is not None:
-        n = _check_int(n, "n", minimum=1)
+        n = checks.count("n", n, minimum=1)
     if isinstance(operator, MatrixFreeOperator):
         dim, dtype = operator.n, np.dtype(operator.dtype)
         real = not np.issubdtype(dtype, np.complexfloating)
@@ -458,7 +453,7 @@ def _arpack(lin, finish, *, k, symmetric, tol, ncv, maxiter, v0, seed) -> EigRes
     if isinstance(ncv, bool) or not isinstance(ncv, int | np.integer) or not low <= ncv <= n:
         raise ValueError(f"ncv: expected an integer with {low} <= ncv <= n={n}, got {ncv!r}")
     if maxiter is not None:
-        maxiter = _check_int(maxiter, "maxiter", minimum=1)
+        maxiter = checks.count("maxiter", maxiter, minimum=1)
     which = finish.which
     counted = _Counted(lin.op)
     if symmetric:
@@ -513,7 +508,7 @@ def _krylov(lin, finish, *, k, symmetric, tol, ncv, maxiter, v0, seed, block) ->
         max_dim = int(ncv)
     else:
         max_dim = None  # krylov_schur's default, max(4k, 20, 2k + 8·block)
-    restarts = 300 if maxiter is None else _check_int(maxiter, "maxiter", minimum=1)
+    restarts = 300 if maxiter is None else checks.count("maxiter", maxiter, minimum=1)
     which = {"LR": "LA", "SR": "SA"}.get(finish.which, finish.which) if symmetric else finish.which
     with threadpool_limits(1):
         out = krylov_schur(

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from spectra import checks
 from spectra.games import Game, flat_vector, vector_field
 
 Array = jax.Array
@@ -283,8 +284,7 @@ def spectral_radius(op: UpdateOperator, state: Array) -> Array:
 def iterate(op: UpdateOperator, state: Array, steps: int) -> Array:
     """The states ``F^t(state)`` for ``t = 0 .. steps``, shape ``(steps + 1, state_size)``."""
     state = _check_state(op, state)
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps: expected an integer >= 0, got {steps!r}")
+    steps = checks.count("steps", steps, minimum=0)
 
     def body(s, _):
         s_next = op.apply(s)
@@ -320,8 +320,7 @@ def fitted_rate(dists: Array, *, burn_in: int = 0) -> Array:
     d = jnp.asarray(dists)
     if d.ndim != 1:
         raise ValueError(f"dists: expected a 1-D array of distances, got shape {d.shape}")
-    if isinstance(burn_in, bool) or not isinstance(burn_in, int | np.integer) or burn_in < 0:
-        raise ValueError(f"burn_in: expected an integer >= 0, got {burn_in!r}")
+    burn_in = checks.count("burn_in", burn_in, minimum=0)
     if d.shape[0] - burn_in < 2:
         raise ValueError(
             f"burn_in: expected at least 2 distances after it, got burn_in={burn_in} of "

@@ -313,3 +313,21 @@ def test_cli_figures_bad_out_is_one_line_before_any_work(tmp_path, capsys):
         assert main(["figures", "--out", str(out), "--quiet", "bilinear"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("spectra figures: error: --out: "), err
+
+
+def test_counts_refuse_booleans_and_non_integers_everywhere():
+    """One shared scalar check (spectra.checks.count) for the eigensolvers, the operators and
+    the figures: True is an int to Python but never a size to a user."""
+    import numpy as np
+
+    from spectra import checks, eigensolvers, operators, zoo
+
+    for bad in (True, 2.5, "3"):
+        with pytest.raises(ValueError, match="n_steps: expected an integer >= 1"):
+            checks.count("n_steps", bad, minimum=1)
+    with pytest.raises(ValueError, match="k: expected an integer >= 1"):
+        eigensolvers.eigenvalues(np.eye(4), k=True)
+    op = operators.simultaneous(zoo.scalar_bilinear(), eta=0.1)
+    with pytest.raises(ValueError, match="steps: expected an integer >= 0"):
+        operators.iterate(op, operators.initial_state(op, np.ones(2)), True)
+    assert checks.count("k", np.int64(3), minimum=1) == 3

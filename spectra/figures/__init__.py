@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 
 from spectra import plots
 from spectra.atomic import atomic_write, output_folder
-from spectra.figures._checks import count
+from spectra.checks import count
 from spectra.figures.dynamics import bilinear_data, bilinear_table, rates_data, rates_table
 from spectra.figures.fields import dirac_gan_data, fields_data, stationary_points
 from spectra.figures.spectral import (

@@ -11,7 +11,7 @@ import numpy as np
 
 from spectra import operators as ops
 from spectra import theory, zoo
-from spectra.figures._checks import count, finite, positive
+from spectra.checks import count, finite, positive
 
 __all__ = ["bilinear_data", "bilinear_table", "rates_data", "rates_table", "RATES_SPECTRUM"]
 

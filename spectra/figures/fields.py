@@ -11,8 +11,8 @@ import numpy as np
 
 from spectra import games, zoo
 from spectra import operators as ops
+from spectra.checks import count, finite, non_negative, positive
 from spectra.equilibria import nash_report
-from spectra.figures._checks import count, finite, non_negative, positive
 
 __all__ = ["stationary_points", "fields_data", "dirac_gan_data"]
 

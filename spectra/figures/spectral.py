@@ -10,7 +10,7 @@ import numpy as np
 
 from spectra import games, sweeps, theory, zoo
 from spectra import operators as ops
-from spectra.figures._checks import count, non_negative
+from spectra.checks import count, non_negative
 from spectra.plots import fmt_complex
 
 __all__ = [

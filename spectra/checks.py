@@ -1,6 +1,6 @@
-"""Argument checks for the figure data functions, run before any JAX work.
+"""Argument checks for scalars (sizes, counts, weights), run before any JAX work.
 
-Each raises a ``ValueError`` that names the argument and the assumption, so that a bad size or
+Shared by the eigensolvers, the update operators and the figure data functions. Each raises a ``ValueError`` that names the argument and the assumption, so that a bad size or
 weight fails in one line instead of as an ``IndexError`` deep inside NumPy or matplotlib.
 """
 
@@ -17,6 +17,8 @@ def count(name: str, value, *, minimum: int, why: str = "") -> int:
     says where the minimum comes from, when it is not obvious."""
     because = f" ({why})" if why else ""
     try:
+        if isinstance(value, bool):  # True is an int to Python, never a count to a user
+            raise TypeError
         n = operator.index(value)
     except TypeError:
         raise ValueError(
