@@ -58,3 +58,22 @@ def test_probe_benchmark_without_torch_reports_spectra_alone(monkeypatch, capsys
     assert [r["measured"] for r in rows] == [0.5, 1.5, 100.0]
     assert all(r["baseline"] is None and r["ratio"] is None for r in rows)
     assert "no baseline" in rows[0]["note"]
+
+
+def test_conv_layers_benchmark_without_torch_is_skipped(monkeypatch):
+    import builtins
+
+    from benchmarks import bench_conv_layers
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("no torch here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    rows = bench_conv_layers.run(quick=True)
+    assert rows == [
+        {"name": "skipped", "note": "torch is not installed (pip install torch==2.13.0)"}
+    ]
