@@ -68,6 +68,8 @@ __all__ = [
     "EigResult",
     "ConvergenceError",
     "MatrixFreeOperator",
+    "LinearView",
+    "as_linear",
     "eigenvalues",
     "rank_eigenvalues",
     "spectral_radius",
@@ -131,7 +133,7 @@ class ConvergenceError(ValueError):
         return self.result.residuals
 
 
-class _Linear(NamedTuple):
+class LinearView(NamedTuple):
     """An operator normalised for the solvers: float64 / complex128 products, checked outputs."""
 
     op: spla.LinearOperator
@@ -199,7 +201,7 @@ def eigenvalues(
     """
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    lin = _normalise(operator, n)
+    lin = as_linear(operator, n)
     symmetric = lin.symmetric if symmetric is None else bool(symmetric)
     allowed = SYMMETRIC_WHICH if symmetric else WHICH
     if which not in allowed:
@@ -301,28 +303,38 @@ def _check_real(value, name: str) -> float:
     return float(value)
 
 
-def _normalise(operator, n: int | None) -> _Linear:
+def as_linear(operator, n: int | None = None) -> LinearView:
+    """Any operator the solvers accept (a square array, a :class:`MatrixFreeOperator`, a SciPy
+    operator or sparse matrix, or a callable ``x -> A x`` with ``n``) as a :class:`LinearView`:
+    ``op`` gives float64 / complex128 products whose shapes and finiteness are checked
+    (``ValueError`` otherwise), with ``n``, ``real``, the operator's own ``precision``, the dense
+    ``matrix`` if there is one, and whether it is known to be ``symmetric``.
+
+    Raises:
+        ValueError: a non-square or empty operator, a callable without ``n``, or ``n`` that
+            disagrees with the operator.
+    """
     if n is not None:
         n = checks.count("n", n, minimum=1)
     if isinstance(operator, MatrixFreeOperator):
         dim, dtype = operator.n, np.dtype(operator.dtype)
         real = not np.issubdtype(dtype, np.complexfloating)
         op = _checked(operator.matvec, operator.matmat, dim, dtype, real)
-        lin = _Linear(op, dim, real, dtype, None, bool(operator.symmetric))
+        lin = LinearView(op, dim, real, dtype, None, bool(operator.symmetric))
     elif isinstance(operator, spla.LinearOperator) or scipy.sparse.issparse(operator):
         base = spla.aslinearoperator(operator)
         if base.shape[0] != base.shape[1]:
             raise ValueError(f"operator: expected a square operator, got shape {base.shape}")
         dim, dtype = base.shape[0], np.dtype(base.dtype)
         real = not np.issubdtype(dtype, np.complexfloating)
-        lin = _Linear(
+        lin = LinearView(
             _checked(base.matvec, base.matmat, dim, dtype, real), dim, real, dtype, None, False
         )
     elif callable(operator):
         if n is None:
             raise ValueError("n: required when the operator is a bare matvec callable")
         dtype = np.dtype(np.float64)
-        lin = _Linear(_checked(operator, None, n, dtype, True), n, True, dtype, None, False)
+        lin = LinearView(_checked(operator, None, n, dtype, True), n, True, dtype, None, False)
     else:
         lin = _from_matrix(operator)
     if n is not None and n != lin.n:
@@ -332,7 +344,7 @@ def _normalise(operator, n: int | None) -> _Linear:
     return lin
 
 
-def _from_matrix(operator) -> _Linear:
+def _from_matrix(operator) -> LinearView:
     try:
         a = np.asarray(operator)
     except (TypeError, ValueError):  # ragged nested sequences
@@ -348,7 +360,7 @@ def _from_matrix(operator) -> _Linear:
     a = a.astype(np.float64 if real else np.complex128)  # exact for float32 input
     if not np.all(np.isfinite(a)):
         raise ValueError("operator: expected a matrix with finite entries")
-    return _Linear(spla.aslinearoperator(a), a.shape[0], real, a.dtype, a, False)
+    return LinearView(spla.aslinearoperator(a), a.shape[0], real, a.dtype, a, False)
 
 
 def _checked(matvec, matmat, n: int, dtype, real: bool) -> spla.LinearOperator:
@@ -382,7 +394,7 @@ def _checked(matvec, matmat, n: int, dtype, real: bool) -> spla.LinearOperator:
     return op
 
 
-def _start_vector(v0, rng: np.random.Generator, lin: _Linear) -> np.ndarray:
+def _start_vector(v0, rng: np.random.Generator, lin: LinearView) -> np.ndarray:
     default = rng.standard_normal(lin.n)  # always drawn: the probes do not depend on v0
     if v0 is None:
         return default
@@ -413,7 +425,7 @@ class _Counted(spla.LinearOperator):
 # -- solvers -----------------------------------------------------------------------------------
 
 
-def _dense(lin: _Linear, finish: _Finisher, *, k: int, symmetric: bool) -> EigResult:
+def _dense(lin: LinearView, finish: _Finisher, *, k: int, symmetric: bool) -> EigResult:
     if k > lin.n:
         raise ValueError(f"k: expected k <= n, got k={k} and n={lin.n}")
     matrix, n_matvecs = lin.matrix, 0
@@ -605,7 +617,7 @@ class _Finisher(NamedTuple):
     """Sorts, selects ``k``, fixes split conjugate pairs, and computes residuals (or takes the
     exact ones of a Krylov relation: :meth:`from_relation`)."""
 
-    lin: _Linear
+    lin: LinearView
     which: str
     k: int
     residual_tol: float

@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ("bounds", "figures", "train", "grid", "probe", "demo")
+COMMANDS = ("bounds", "figures", "train", "grid", "probe", "demo", "density")
 
 
 class CLIError(Exception):
