@@ -5,54 +5,40 @@ import json
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 
 from spectra import games
-from spectra.cli import main
 from spectra.gan import game_at
-from spectra.gan.config import get_config
-from spectra.gan.train import train
-
-CONFIG = get_config("mog8").replace(
-    name="density-test",
-    hidden=8,
-    depth=1,
-    latent_dim=4,
-    batch_size=64,
-    steps=20,
-    steps_per_call=20,
-    checkpoint_every=20,
-    eval_every=20,
-    eval_batch_size=64,
-    metric_samples=256,
-)
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("runs") / "tiny"
-    train(CONFIG, path, progress=False, log=lambda message: None)
-    return path
 
 
 def _density(argv, capsys):
-    status = main(["density", *map(str, argv), "--quiet"])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+    return run_cli("density", argv, capsys)
 
 
-def test_traces_and_extreme_nodes_match_the_dense_hessians(run_dir, tmp_path, capsys):
+def test_traces_and_extreme_nodes_match_the_dense_hessians(tiny_run, tmp_path, capsys):
     """In float64 with steps >= each player's size, Lanczos runs to the full space: the SLQ
     nodes are the eigenvalues of the dense autodiff Hessian (its extremes to 1e-6 relative),
     and Hutchinson's trace lies within 4 standard errors of the dense trace."""
     out = tmp_path / "density"
-    argv = [run_dir, "--float64", "--steps", 100, "--probes", 2, "--trace-samples", 64]
+    argv = [
+        tiny_run,
+        "--step",
+        20,
+        "--float64",
+        "--steps",
+        100,
+        "--probes",
+        2,
+        "--trace-samples",
+        64,
+    ]
     status, stdout, _ = _density([*argv, "--minibatch", 32, "--out", out], capsys)
     assert status == 0
     record = json.loads((out / "density_step20.json").read_text())
     assert (out / "density_step20.png").stat().st_size > 0
     assert record["step"] == 20 and record["dtype"] == "float64"
     assert record["settings"]["probes"] == 2 and record["settings"]["minibatch"] == 32
-    game = game_at(run_dir, 20, dtype=jnp.float64)
+    game = game_at(tiny_run, 20, dtype=jnp.float64)
     dense = dict(zip(("phi", "theta"), games.player_hessians(game, game.point()), strict=True))
     for player, hessian in dense.items():
         hessian = np.asarray(hessian)
@@ -81,7 +67,7 @@ def test_traces_and_extreme_nodes_match_the_dense_hessians(run_dir, tmp_path, ca
     assert "tr ∇v" in stdout and "wrote" in stdout
 
 
-def test_one_player_and_probe_marks(run_dir, tmp_path, capsys):
+def test_one_player_and_probe_marks(tiny_run, tmp_path, capsys):
     """--player theta alone; the top eigenvalues of a `spectra probe` JSON are read if present."""
     from spectra.cli import density as cli_density
 
@@ -92,7 +78,19 @@ def test_one_player_and_probe_marks(run_dir, tmp_path, capsys):
     assert cli_density._top_eigenvalues(probe_json, ("theta",)) == {"theta": [1.0]}
     assert cli_density._top_eigenvalues(tmp_path / "missing.json", ("theta",)) == {}
     out = tmp_path / "one"
-    argv = [run_dir, "--player", "theta", "--probes", 1, "--steps", 5, "--trace-samples", 2]
+    argv = [
+        tiny_run,
+        "--step",
+        20,
+        "--player",
+        "theta",
+        "--probes",
+        1,
+        "--steps",
+        5,
+        "--trace-samples",
+        2,
+    ]
     status, stdout, _ = _density([*argv, "--out", out], capsys)
     assert status == 0
     record = json.loads((out / "density_step20.json").read_text())
@@ -109,19 +107,19 @@ def _error(argv, capsys, match):
     assert match in lines[0], lines[0]
 
 
-def test_bad_input_fails_in_one_line(run_dir, tmp_path, capsys, monkeypatch):
+def test_bad_input_fails_in_one_line(tiny_run, tmp_path, capsys, monkeypatch):
     _error([tmp_path / "nope"], capsys, "does not exist")
-    _error([run_dir, "--step", 7], capsys, "no checkpoint at step 7")
+    _error([tiny_run, "--step", 7], capsys, "no checkpoint at step 7")
 
     def no_work(*args, **kwargs):
         raise AssertionError("worked before checking the arguments")
 
     monkeypatch.setattr("spectra.gan.game_at", no_work)
-    _error([run_dir, "--player", "gen"], capsys, "--player: expected phi, theta")
-    _error([run_dir, "--player", ","], capsys, "--player")
-    _error([run_dir, "--probes", 0], capsys, "--probes: expected an integer >= 1, got 0")
-    _error([run_dir, "--steps", -1], capsys, "--steps")
-    _error([run_dir, "--trace-samples", 0], capsys, "--trace-samples")
-    _error([run_dir, "--minibatch", 0], capsys, "--minibatch")
+    _error([tiny_run, "--player", "gen"], capsys, "--player: expected phi, theta")
+    _error([tiny_run, "--player", ","], capsys, "--player")
+    _error([tiny_run, "--probes", 0], capsys, "--probes: expected an integer >= 1, got 0")
+    _error([tiny_run, "--steps", -1], capsys, "--steps")
+    _error([tiny_run, "--trace-samples", 0], capsys, "--trace-samples")
+    _error([tiny_run, "--minibatch", 0], capsys, "--minibatch")
     (tmp_path / "file").write_text("x")
-    _error([run_dir, "--out", tmp_path / "file"], capsys, "--out")
+    _error([tiny_run, "--out", tmp_path / "file"], capsys, "--out")

@@ -4,44 +4,21 @@ import json
 import shutil
 
 import numpy as np
-import pytest
+from cli_helpers import run_cli
 
-from spectra.cli import main
 from spectra.gan.config import get_config
-from spectra.gan.train import train
 from spectra.probe import checkpoints
 
-CONFIG = get_config("mog8").replace(
-    name="probe-test",
-    hidden=8,
-    depth=1,
-    latent_dim=4,
-    batch_size=64,
-    steps=40,
-    steps_per_call=20,
-    checkpoint_every=20,
-    eval_every=20,
-    eval_batch_size=64,
-    metric_samples=256,
-)
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("runs") / "tiny"
-    train(CONFIG, path, progress=False, log=lambda message: None)
-    return path
+MOG8 = get_config("mog8")  # the tiny run (conftest.tiny_run) keeps mog8's optimisers
 
 
 def _probe(argv, capsys):
-    status = main(["probe", *map(str, argv), "--quiet"])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+    return run_cli("probe", argv, capsys)
 
 
-def test_probe_writes_json_and_figure(run_dir, tmp_path, capsys):
+def test_probe_writes_json_and_figure(tiny_run, tmp_path, capsys):
     out = tmp_path / "probe"
-    status, stdout, _ = _probe([run_dir, "--k", 3, "--which", "LM,LI", "--out", out], capsys)
+    status, stdout, _ = _probe([tiny_run, "--k", 3, "--which", "LM,LI", "--out", out], capsys)
     assert status == 0
     record = json.loads((out / "probe_step40.json").read_text())
     assert record["step"] == 40
@@ -49,24 +26,24 @@ def test_probe_writes_json_and_figure(run_dir, tmp_path, capsys):
     assert set(record["jacobian"]) == {"LM", "LI"}
     assert len(record["jacobian"]["LM"]["residuals"]) == 3
     assert record["update_rule"]["alternating"] is True
-    assert record["update_rule"]["beta"] == [CONFIG.d_beta, CONFIG.g_beta]
+    assert record["update_rule"]["beta"] == [MOG8.d_beta, MOG8.g_beta]
     assert record["update_spectral_radius"] > 0
     assert "theory" in stdout
     assert (out / "spectrum_step40.png").stat().st_size > 0
 
 
-def test_a_checkpoint_probes_to_the_same_numbers_every_time(run_dir, tmp_path, capsys):
+def test_a_checkpoint_probes_to_the_same_numbers_every_time(tiny_run, tmp_path, capsys):
     """The trainer's checkpoint, restored and probed twice (and by the library and the CLI),
     gives bit-identical eigenvalues: the game, its batch and ARPACK's start are all fixed."""
     options = {"k": 3, "which": ("LM", "SR"), "dense_max": 0, "progress": False}
-    a = checkpoints.probe_checkpoint(run_dir, 20, **options)
-    b = checkpoints.probe_checkpoint(run_dir, 20, **options)
+    a = checkpoints.probe_checkpoint(tiny_run, 20, **options)
+    b = checkpoints.probe_checkpoint(tiny_run, 20, **options)
     for which in ("LM", "SR"):
         assert np.array_equal(a.jacobian[which].values, b.jacobian[which].values)
     assert np.array_equal(a.hessians["theta"].values, b.hessians["theta"].values)
     assert a.update.spectral_radius == b.update.spectral_radius
     out = tmp_path / "cli"
-    argv = [run_dir, "--step", 20, "--k", 3, "--which", "LM,SR", "--dense-max", 0, "--out", out]
+    argv = [tiny_run, "--step", 20, "--k", 3, "--which", "LM,SR", "--dense-max", 0, "--out", out]
     assert _probe(argv, capsys)[0] == 0
     record = json.loads((out / "probe_step20.json").read_text())
     values = np.array(record["jacobian"]["SR"]["real"]) + 1j * np.array(
@@ -75,9 +52,9 @@ def test_a_checkpoint_probes_to_the_same_numbers_every_time(run_dir, tmp_path, c
     assert np.array_equal(values, a.jacobian["SR"].values)
 
 
-def test_all_steps_and_path_angle(run_dir, tmp_path, capsys):
+def test_all_steps_and_path_angle(tiny_run, tmp_path, capsys):
     out = tmp_path / "all"
-    argv = [run_dir, "--all", "--k", 2, "--which", "LM", "--no-hessians", "--float64"]
+    argv = [tiny_run, "--all", "--k", 2, "--which", "LM", "--no-hessians", "--float64"]
     argv += ["--out", out]
     status, stdout, _ = _probe([*argv, "--path-angle", "0,40"], capsys)
     assert status == 0
@@ -103,16 +80,16 @@ def test_missing_run(tmp_path, capsys):
     _error([tmp_path / "nope"], capsys, "does not exist")
 
 
-def test_missing_step(run_dir, capsys):
-    _error([run_dir, "--step", 7], capsys, "no checkpoint at step 7")
+def test_missing_step(tiny_run, capsys):
+    _error([tiny_run, "--step", 7], capsys, "no checkpoint at step 7")
 
 
-def test_unknown_which_and_bad_k(run_dir, capsys):
-    _error([run_dir, "--which", "LM,XY"], capsys, "unknown selection 'XY'")
-    _error([run_dir, "--k", 1000], capsys, "k: expected k < n - 1")
+def test_unknown_which_and_bad_k(tiny_run, capsys):
+    _error([tiny_run, "--which", "LM,XY"], capsys, "unknown selection 'XY'")
+    _error([tiny_run, "--k", 1000], capsys, "k: expected k < n - 1")
 
 
-def test_bad_out_and_path_angle_fail_before_any_probe(run_dir, tmp_path, capsys, monkeypatch):
+def test_bad_out_and_path_angle_fail_before_any_probe(tiny_run, tmp_path, capsys, monkeypatch):
     def no_probe(*args, **kwargs):
         raise AssertionError("probed before checking the arguments")
 
@@ -120,17 +97,17 @@ def test_bad_out_and_path_angle_fail_before_any_probe(run_dir, tmp_path, capsys,
     monkeypatch.setattr(checkpoints, "run_path_angle", no_probe)
     a_file = tmp_path / "a_file"
     a_file.write_text("mine")
-    _error([run_dir, "--out", a_file], capsys, "--out: ")
+    _error([tiny_run, "--out", a_file], capsys, "--out: ")
     assert a_file.read_text() == "mine"
-    _error([run_dir, "--path-angle", "0,abc"], capsys, "--path-angle: expected two steps")
-    _error([run_dir, "--path-angle", "0,7"], capsys, "--path-angle: no checkpoint at step 7")
-    _error([run_dir, "--path-angle", "20,20"], capsys, "two different steps")
-    _error([run_dir, "--dense-max", -5], capsys, "--dense-max: expected an integer >= 0")
+    _error([tiny_run, "--path-angle", "0,abc"], capsys, "--path-angle: expected two steps")
+    _error([tiny_run, "--path-angle", "0,7"], capsys, "--path-angle: no checkpoint at step 7")
+    _error([tiny_run, "--path-angle", "20,20"], capsys, "two different steps")
+    _error([tiny_run, "--dense-max", -5], capsys, "--dense-max: expected an integer >= 0")
 
 
-def _corrupt(run_dir, tmp_path, step):
+def _corrupt(tiny_run, tmp_path, step):
     copy = tmp_path / "copy"
-    shutil.copytree(run_dir, copy)
+    shutil.copytree(tiny_run, copy)
     files = sorted(p for p in (copy / "checkpoints" / str(step)).rglob("*") if p.is_file())
     target = max(files, key=lambda p: p.stat().st_size)
     data = bytearray(target.read_bytes())
@@ -139,12 +116,12 @@ def _corrupt(run_dir, tmp_path, step):
     return copy
 
 
-def test_corrupted_checkpoint(run_dir, tmp_path, capsys):
-    _error([_corrupt(run_dir, tmp_path, 20), "--step", 20], capsys, "corrupted")
+def test_corrupted_checkpoint(tiny_run, tmp_path, capsys):
+    _error([_corrupt(tiny_run, tmp_path, 20), "--step", 20], capsys, "corrupted")
 
 
-def test_all_skips_a_corrupted_checkpoint_and_keeps_the_others(run_dir, tmp_path, capsys):
-    copy, out = _corrupt(run_dir, tmp_path, 20), tmp_path / "out"
+def test_all_skips_a_corrupted_checkpoint_and_keeps_the_others(tiny_run, tmp_path, capsys):
+    copy, out = _corrupt(tiny_run, tmp_path, 20), tmp_path / "out"
     argv = [copy, "--all", "--k", 2, "--which", "LM", "--no-hessians", "--no-update"]
     status, _, err = _probe([*argv, "--out", out], capsys)
     assert status == 2
@@ -154,9 +131,9 @@ def test_all_skips_a_corrupted_checkpoint_and_keeps_the_others(run_dir, tmp_path
     assert (out / "trajectories.png").exists()
 
 
-def test_arpack_failure_reports_what_converged(run_dir, tmp_path, capsys):
+def test_arpack_failure_reports_what_converged(tiny_run, tmp_path, capsys):
     out = tmp_path / "fail"
-    argv = [run_dir, "--k", 6, "--which", "SR", "--dense-max", 0, "--maxiter", 1, "--ncv", 8]
+    argv = [tiny_run, "--k", 6, "--which", "SR", "--dense-max", 0, "--maxiter", 1, "--ncv", 8]
     _error([*argv, "--tol", 1e-14, "--no-hessians", "--out", out], capsys, "what converged")
     record = json.loads((out / "probe_step40.json").read_text())
     assert record["errors"]
@@ -164,7 +141,7 @@ def test_arpack_failure_reports_what_converged(run_dir, tmp_path, capsys):
     assert len(record["jacobian"]["SR"]["converged"]) == len(record["jacobian"]["SR"]["real"])
 
 
-def test_run_steps_lists_checkpoints(run_dir):
-    assert checkpoints.run_steps(run_dir) == [0, 20, 40]
-    rule = checkpoints.run_update_rule(run_dir)
-    assert rule.alternating and rule.eta == (CONFIG.d_lr, CONFIG.g_lr)
+def test_run_steps_lists_checkpoints(tiny_run):
+    assert checkpoints.run_steps(tiny_run) == [0, 20, 40]
+    rule = checkpoints.run_update_rule(tiny_run)
+    assert rule.alternating and rule.eta == (MOG8.d_lr, MOG8.g_lr)
