@@ -38,10 +38,11 @@ smoothed density integrates to 1. With ``m = n`` steps (and no breakdown) the no
 exact eigenvalues; with fewer, the extreme Ritz values still converge first (Kaniel–Paige
 theory; Saad, *Numerical Methods for Large Eigenvalue Problems*, 2011, §6.6).
 
-Precision and memory. Lanczos runs in float64 on the host whatever the operator's precision,
-with full reorthogonalisation (classical Gram–Schmidt applied twice: "twice is enough",
-Giraud, Langou & Rozložník 2005), so the basis of ``steps × n`` float64 numbers
-(``8 · steps · n`` bytes) is held: for a 10⁶-parameter player and 80 steps, 640 MB. Without it
+Precision and memory. Lanczos runs in float64 on the host, with full reorthogonalisation
+(classical Gram–Schmidt applied twice: "twice is enough", Giraud, Langou & Rozložník 2005), so
+its basis of ``steps × n`` numbers is held, in the operator's precision (as :mod:`spectra.krylov`:
+a float32 operator's products carry float32 errors anyway): ``4 · steps · n`` bytes for float32,
+``8 · steps · n`` for float64; for a 10⁶-parameter float32 player and 80 steps, 320 MB. Without it
 rounding makes Lanczos forget orthogonality and repeat converged Ritz values (ghosts), which
 would double-count mass in the density (Paige 1976; Meurant & Strakoš, *Acta Numerica* 2006).
 """
@@ -192,7 +193,8 @@ def hutchinson_trace(
 def _lanczos(lin, start: np.ndarray, steps: int) -> Tridiagonal:
     n = lin.n
     m = min(steps, n)  # a Krylov space of R^n has at most n dimensions
-    basis = np.empty((m, n))
+    store = np.float32 if lin.precision == np.float32 else np.float64  # the operator's
+    basis = np.empty((m, n), dtype=store)
     alpha, beta = [], []
     eps = np.finfo(np.float64).eps
     q = start / np.linalg.norm(start)
@@ -206,7 +208,7 @@ def _lanczos(lin, start: np.ndarray, steps: int) -> Tridiagonal:
         w = w - a * q - (beta[-1] * basis[j - 1] if j else 0.0)
         known = basis[: j + 1]
         for _ in range(2):  # full reorthogonalisation, classical Gram–Schmidt twice
-            w = w - known.T @ (known @ w)
+            w = w - known.T @ (known @ w.astype(store, copy=False))
         b = float(np.linalg.norm(w))
         # breakdown: the Krylov space is invariant (to rounding): T's eigenvalues are exact
         scale = max(abs(x) for x in alpha + beta) if alpha else 0.0
@@ -231,7 +233,7 @@ def lanczos(operator, start, *, steps: int, n: int | None = None) -> Tridiagonal
     """``steps`` steps of the symmetric Lanczos process from ``start``: ``A Q_m = Q_m T_m +
     β_m q_{m+1} e_mᵀ`` (Lanczos 1950; Saad 2011, Algorithm 6.15), with full reorthogonalisation.
 
-    Holds the basis: ``steps · n`` float64 numbers. Stops early, with fewer steps, on breakdown
+    Holds the basis: ``steps · n`` numbers in the operator's precision. Stops early, with fewer steps, on breakdown
     (``β_j ≤ n ε max(|α|, |β|)``: ``start`` lies in an invariant subspace of dimension ``j``, and
     ``T_j``'s eigenvalues are exact eigenvalues of ``A``); ``steps > n`` runs at most ``n``.
     Products: one per step (``len(alpha)``).
@@ -272,7 +274,8 @@ def slq(
         seed: seeds the probes.
         n: the dimension (required for a bare callable, else checked).
 
-    Products: ``probes · min(steps, n)`` at most; memory ``steps · n`` float64 numbers.
+    Products: ``probes · min(steps, n)`` at most; memory ``steps · n`` numbers in the
+    operator's precision.
     """
     probes = checks.count("probes", probes, minimum=1)
     steps = checks.count("steps", steps, minimum=1)

@@ -12,7 +12,7 @@ player's Hessian (``∇²_φ L_φ``, ``∇²_θ L_θ``), estimates:
   spectrum's range. See :mod:`spectra.density`.
 
 Products are streamed over minibatches of the evaluation batch (``--minibatch``). Lanczos keeps
-its basis: ``8 · steps · n`` bytes per player.
+its basis: ``4 · steps · n`` bytes per player (``8 · steps · n`` with ``--float64``).
 
 Writes to OUT (default RUN/density): density_step<N>.json (traces, nodes and weights, the grid
 and the density, the settings) and density_step<N>.png (log-scale densities; the top Hessian
