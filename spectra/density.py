@@ -55,7 +55,7 @@ import numpy as np
 import scipy.linalg
 
 from spectra import checks
-from spectra.eigensolvers import as_linear
+from spectra.eigensolvers import as_linear, check_symmetric
 from spectra.matvecs import MatrixFreeOperator
 
 __all__ = [
@@ -142,14 +142,8 @@ def _symmetric(operator, n):
         )
     lin = _real(operator, n)
     if lin.matrix is not None:
-        a = lin.matrix
-        asymmetry = float(np.abs(a - a.T).max(initial=0.0))
-        scale = float(np.abs(a).max(initial=0.0))
-        if asymmetry > np.sqrt(np.finfo(lin.precision).eps) * scale:
-            raise ValueError(
-                f"operator: SLQ needs a symmetric matrix, got max |A − Aᵀ| = {asymmetry:.2e} "
-                f"(largest entry {scale:.2e})"
-            )
+        hint = "SLQ needs a symmetric matrix (use hutchinson_trace for a non-symmetric one)"
+        check_symmetric(lin.matrix, np.finfo(lin.precision).eps, name="operator", hint=hint)
     return lin
 
 

@@ -70,6 +70,7 @@ __all__ = [
     "MatrixFreeOperator",
     "LinearView",
     "as_linear",
+    "check_symmetric",
     "eigenvalues",
     "rank_eigenvalues",
     "spectral_radius",
@@ -432,20 +433,23 @@ def _dense(lin: LinearView, finish: _Finisher, *, k: int, symmetric: bool) -> Ei
     if matrix is None:
         matrix, n_matvecs = lin.op.matmat(np.eye(lin.n, dtype=lin.op.dtype)), lin.n
     if symmetric:
-        _check_symmetric(matrix, np.finfo(lin.precision).eps)
+        check_symmetric(matrix, np.finfo(lin.precision).eps)
         values, vectors = scipy.linalg.eigh(matrix)
     else:
         values, vectors = scipy.linalg.eig(matrix)
     return finish(values, vectors, n_matvecs=n_matvecs, method="dense")
 
 
-def _check_symmetric(matrix: np.ndarray, eps: float) -> None:
-    """``eigh`` reads one triangle only: refuse a matrix that is not symmetric to ``√ε``."""
+def check_symmetric(
+    matrix: np.ndarray, eps: float, *, name: str = "symmetric", hint: str = "pass symmetric=False"
+) -> None:
+    """Refuse a matrix that is not symmetric (Hermitian) to ``√ε`` of its largest entry
+    (``eigh`` and Lanczos read it as symmetric): a ``ValueError`` naming ``name``, with ``hint``."""
     asymmetry = np.abs(matrix - matrix.conj().T).max(initial=0.0)
     if asymmetry > np.sqrt(eps) * np.abs(matrix).max(initial=0.0):
         raise ValueError(
-            f"symmetric: the operator is not symmetric (Hermitian): max |A - Aᴴ| = "
-            f"{asymmetry:.2e}; pass symmetric=False"
+            f"{name}: the operator is not symmetric (Hermitian): max |A - Aᴴ| = "
+            f"{asymmetry:.2e}; {hint}"
         )
 
 
