@@ -238,7 +238,22 @@ def _zero_sum_field(game: Game, w: Array) -> Array:
     g_phi, g_theta = jax.grad(lambda p, t: game._call(game.loss_phi, p, t), argnums=(0, 1))(
         phi, theta
     )
-    return jnp.concatenate([ravel_pytree(g_phi)[0], -ravel_pytree(g_theta)[0]])
+    return jnp.concatenate(
+        [_flatten(g_phi), _flatten(jax.tree_util.tree_map(jnp.negative, g_theta))]
+    )
+
+
+def _flatten(tree: PyTree) -> Array:
+    """``ravel_pytree(tree)[0]`` behind an optimisation barrier (the same values, derivatives
+    included).
+
+    Without it, XLA's CPU backend fuses the layout transposes of the weight gradients (a
+    convolution's weight gradient comes out in another layout than its ``HWIO`` kernel) into the
+    one loop that builds the flat vector, and that loop runs far below memory speed: in a
+    forward-over-reverse product of the benchmark's 1.73M-parameter conv GAN over 20 images it
+    took 19.5 of 80 ms (XLA profile); with the barrier the product takes 62 ms, bit-identical.
+    """
+    return ravel_pytree(jax.lax.optimization_barrier(tree))[0]
 
 
 def jacobian(game: Game, w: Array) -> Array:
@@ -293,10 +308,10 @@ def player_gradient(game: Game, w: Array, x: Array, *, player: str) -> Array:
         raise ValueError(f"x: expected player {player}'s flat parameters, shape ({size},)")
     phi, theta = game.split(w)
     if player == "phi":
-        unravel = ravel_pytree(game.phi)[1]
-        return jax.grad(lambda p: game._call(game.loss_phi, unravel(p), theta))(x)
-    unravel = ravel_pytree(game.theta)[1]
-    return jax.grad(lambda t: game._call(game.loss_theta, phi, unravel(t)))(x)
+        own = ravel_pytree(game.phi)[1](x)
+        return _flatten(jax.grad(lambda p: game._call(game.loss_phi, p, theta))(own))
+    own = ravel_pytree(game.theta)[1](x)
+    return _flatten(jax.grad(lambda t: game._call(game.loss_theta, phi, t))(own))
 
 
 def player_hvp(game: Game, w: Array, tangent: Array, *, player: str) -> Array:
