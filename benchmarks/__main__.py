@@ -27,6 +27,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import spectra  # noqa: E402, F401 - spectra.xla_cpu's setting precedes any JAX computation
+
 HERE = Path(__file__).resolve().parent
 
 

@@ -11,7 +11,12 @@ best of a few repeats: ``ratio`` is PyTorch's time over XLA's (above 1: XLA is f
 * ``weight gradient``: ``∂/∂w ⟨g, conv(x, w)⟩`` (``torch.nn.grad.conv2d_weight``);
 * ``input gradient``: ``∂/∂x ⟨g, conv(x, w)⟩`` (``torch.nn.grad.conv2d_input``).
 
-The last rows time one gradient of the whole saturating GAN loss over a minibatch of 20 in both.
+The next row times one gradient of the whole saturating GAN loss over a minibatch of 20 in both.
+
+XLA's kernels are the ones :mod:`spectra.xla_cpu` selects (imported first, so its setting holds
+here): XLA's own convolutions instead of its default YNNPACK ones. The last rows time XLA's kernels
+both ways, each in fresh processes (the setting is per process), alternated twice and best taken:
+``ratio`` is the default's time over spectra's.
 
     python -m benchmarks --only conv_layers
 """
@@ -24,9 +29,16 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import dataclasses  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+import spectra  # noqa: E402, F401 - sets spectra.xla_cpu's kernels before JAX starts
+from spectra import xla_cpu  # noqa: E402
 
 MINIBATCH = 20
 LAYERS = {  # name: (spatial size, input channels, output channels), the conv GAN's 3×3 layers
@@ -77,10 +89,7 @@ def _layer_rows(name, size, cin, cout, repeats, torch_threads):
     import jax
     import torch
 
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((MINIBATCH, size, size, cin)).astype(np.float32)
-    w = (rng.standard_normal((3, 3, cin, cout)) / np.sqrt(9 * cin)).astype(np.float32)
-    g = rng.standard_normal((MINIBATCH, size, size, cout)).astype(np.float32)
+    x, w, g = _layer_arrays(size, cin, cout)
     jx, jw, jg = (jax.numpy.asarray(a) for a in (x, w, g))
     tx = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
     tw = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous()  # HWIO -> OIHW
@@ -101,7 +110,7 @@ def _layer_rows(name, size, cin, cout, repeats, torch_threads):
                 "target": None,
                 "passed": None,
                 "note": f"XLA {macs / t_jax / 1e9:.0f} GMAC/s, PyTorch {macs / t_torch / 1e9:.0f}"
-                f" GMAC/s; torch threads {torch_threads}",
+                f" GMAC/s; torch threads {torch_threads}; {_kernels()}",
             }
         )
     return rows
@@ -109,20 +118,13 @@ def _layer_rows(name, size, cin, cout, repeats, torch_threads):
 
 def _gradient_row(repeats, torch_threads):
     """One gradient of the conv GAN's loss over a minibatch, in both frameworks."""
-    import jax
     import torch
 
     from benchmarks import bench_probe as bp
     from benchmarks import berard_baseline as bb
-    from spectra.games import vector_field
 
     phi, theta, x, z = bp._setup({"model": "conv", "samples": MINIBATCH})
-    game = bp.spectra_game("conv", phi, theta, x, z)
-    w = game.point()
-    t_jax = float("inf")  # the faster of the joint (zero-sum) and the two separate gradients
-    for g in (game, dataclasses.replace(game, zero_sum=False)):
-        grad = jax.jit(lambda w, g=g: vector_field(g, w))
-        t_jax = min(t_jax, _best(lambda grad=grad: jax.block_until_ready(grad(w)), repeats))
+    t_jax = _jax_gradient_seconds(repeats)
     gen, dis = bb.conv_networks(phi, theta)
     xs = torch.as_tensor(x).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
     zs = torch.as_tensor(z)
@@ -141,8 +143,104 @@ def _gradient_row(repeats, torch_threads):
         "ratio": t_torch / t_jax,
         "target": None,
         "passed": None,
-        "note": f"{game.n} parameters; torch threads {torch_threads}",
+        "note": f"{N_PARAMETERS} parameters; torch threads {torch_threads}; {_kernels()}",
     }
+
+
+N_PARAMETERS = 1_726_658
+
+
+def _kernels() -> str:
+    return "XLA convolutions: " + ("YNNPACK" if xla_cpu.convolutions_use_ynnpack() else "Eigen")
+
+
+def _jax_gradient_seconds(repeats: int) -> float:
+    """One gradient of the conv GAN's loss over a minibatch in JAX: the faster of the joint
+    (zero-sum) and the two separate gradients."""
+    import jax
+
+    from benchmarks import bench_probe as bp
+    from spectra.games import vector_field
+
+    phi, theta, x, z = bp._setup({"model": "conv", "samples": MINIBATCH})
+    game = bp.spectra_game("conv", phi, theta, x, z)
+    assert game.n == N_PARAMETERS
+    w = game.point()
+    best = float("inf")
+    for g in (game, dataclasses.replace(game, zero_sum=False)):
+        grad = jax.jit(lambda w, g=g: vector_field(g, w))
+        best = min(best, _best(lambda grad=grad: jax.block_until_ready(grad(w)), repeats))
+    return best
+
+
+def _layer_arrays(size, cin, cout):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((MINIBATCH, size, size, cin)).astype(np.float32)
+    w = (rng.standard_normal((3, 3, cin, cout)) / np.sqrt(9 * cin)).astype(np.float32)
+    g = rng.standard_normal((MINIBATCH, size, size, cout)).astype(np.float32)
+    return x, w, g
+
+
+def xla_seconds(repeats: int, layers) -> dict[str, float]:
+    """This process's XLA time of every kernel of ``layers`` and of one GAN gradient."""
+    import jax
+
+    out = {}
+    for name, (size, cin, cout) in layers:
+        args = [jax.numpy.asarray(a) for a in _layer_arrays(size, cin, cout)]
+        for kernel, jf in _jax_kernels().items():
+            key = f"{name} {size}×{size}, {cin}→{cout}: {kernel} (ms)"
+            out[key] = _best(lambda jf=jf, a=args: jax.block_until_ready(jf(*a)), repeats)
+    out[f"conv GAN: one gradient over {MINIBATCH} images (ms)"] = _jax_gradient_seconds(repeats)
+    return out
+
+
+def _xla_seconds_in_fresh_process(default_kernels: bool, repeats: int, quick: bool) -> dict:
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = env.get("XLA_FLAGS", "").replace(xla_cpu.FLAG, "").strip()
+    env.pop(xla_cpu.OPT_OUT, None)
+    if default_kernels:
+        env[xla_cpu.OPT_OUT] = "0"
+    code = (
+        "import json, benchmarks.bench_conv_layers as b; "
+        f"print(json.dumps(b.xla_seconds({repeats}, b.layers({quick}))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def layers(quick: bool):
+    return list(LAYERS.items())[: 1 if quick else None]
+
+
+def _kernel_choice_rows(repeats: int, quick: bool) -> list[dict]:
+    """XLA's default convolution kernels (YNNPACK) against spectra's choice (XLA's own)."""
+    default: dict[str, float] = {}
+    ours: dict[str, float] = {}
+    for _ in range(2):
+        for store, flag in ((default, True), (ours, False)):
+            for key, t in _xla_seconds_in_fresh_process(flag, repeats, quick).items():
+                store[key] = min(store.get(key, float("inf")), t)
+    return [
+        {
+            "name": key.replace(" (ms)", ", XLA default kernels (ms)"),
+            "measured": 1e3 * ours[key],
+            "baseline": 1e3 * default[key],
+            "ratio": default[key] / ours[key],
+            "target": None,
+            "passed": None,
+            "note": "measured: spectra's setting (spectra.xla_cpu, XLA's own convolutions); "
+            "baseline: XLA's default (YNNPACK); fresh processes, alternated twice",
+        }
+        for key in ours
+    ]
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -152,9 +250,8 @@ def run(quick: bool = False) -> list[dict]:
         return [{"name": "skipped", "note": "torch is not installed (pip install torch==2.13.0)"}]
     repeats = 2 if quick else 9
     threads = min(2, os.cpu_count() or 1)
-    layers = list(LAYERS.items())[: 1 if quick else None]
     rows = []
-    for name, (size, cin, cout) in layers:
+    for name, (size, cin, cout) in layers(quick):
         rows += _layer_rows(name, size, cin, cout, repeats, threads)
     rows.append(_gradient_row(repeats, threads))
-    return rows
+    return rows + _kernel_choice_rows(repeats, quick)

@@ -12,6 +12,10 @@ The closed forms are re-exported here, so a bound is one line away::
     >>> spectra.optimal_momentum([0.5 + 2j]).beta < 0
 """
 
+from spectra import xla_cpu as _xla_cpu
+
+_xla_cpu.configure()  # before anything can start JAX's backend: see spectra.xla_cpu
+
 from spectra import eigensolvers, equilibria, games, matvecs, operators, sweeps, theory, zoo
 from spectra.bounds import bounds_report
 from spectra.eigensolvers import eigenvalues
