@@ -6,16 +6,16 @@ XLA's own (Eigen) convolution kernels nearly match it. Measured side by side, mi
 float32, 3×3 ``SAME`` layers of the benchmark's 1.73M-parameter conv GAN
 (``python -m benchmarks --only conv_layers``, best of 9, ratio = PyTorch's time over XLA's):
 
-=========================  ===============  ===============
+=========================  ===============  ===================
 kernel                     YNNPACK (XLA's   Eigen (with
-                           default)         :data:`FLAG`)
-=========================  ===============  ===============
-G 256→64 14×14, forward    0.44×            0.85×
-G 256→64, weight gradient  0.30×            0.68×
-G 64→32 28×28, forward     0.55×            0.76×
-G 64→32, weight gradient   0.26×            0.56×
-one GAN gradient (20 img)  0.65×            0.84×
-=========================  ===============  ===============
+                           default)         :data:`FLAG`, 2 runs)
+=========================  ===============  ===================
+G 256→64 14×14, forward    0.44×            0.85–0.92×
+G 256→64, weight gradient  0.30×            0.68–0.74×
+G 64→32 28×28, forward     0.55×            0.74–0.76×
+G 64→32, weight gradient   0.26×            0.42–0.56×
+one GAN gradient (20 img)  0.65×            0.84–0.86×
+=========================  ===============  ===================
 
 so :func:`configure` adds :data:`FLAG` to ``XLA_FLAGS``: it takes convolutions out of YNNPACK and
 leaves every other default alone (matrix products stay YNNPACK's, so MLP games are unchanged).
